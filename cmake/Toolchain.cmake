@@ -1,0 +1,35 @@
+# Build speed is part of the lesson loop: a student's edit must reach a
+# verdict in seconds. ccache and mold are used when installed.
+
+find_program(WORKBOOK_CCACHE ccache)
+if(WORKBOOK_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  # Precompiled headers need these sloppiness settings to be cacheable.
+  set(CMAKE_CXX_COMPILER_LAUNCHER
+      ${CMAKE_COMMAND} -E env
+      "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
+      ${WORKBOOK_CCACHE})
+endif()
+
+find_program(WORKBOOK_MOLD mold)
+if(WORKBOOK_MOLD)
+  add_link_options(-fuse-ld=mold)
+endif()
+
+option(WORKBOOK_WERROR "Treat warnings in project code as errors" OFF)
+
+# Project code: -Wall -Wextra -Wpedantic. Applied per target (never to system headers).
+add_library(workbook_warnings INTERFACE)
+target_compile_options(workbook_warnings INTERFACE
+  -Wall -Wextra -Wpedantic
+  $<$<BOOL:${WORKBOOK_WERROR}>:-Werror>)
+
+set(WORKBOOK_SANITIZER "" CACHE STRING "address | thread | empty")
+if(WORKBOOK_SANITIZER STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+elseif(WORKBOOK_SANITIZER STREQUAL "thread")
+  add_compile_options(-fsanitize=thread)
+  add_link_options(-fsanitize=thread)
+elseif(NOT WORKBOOK_SANITIZER STREQUAL "")
+  message(FATAL_ERROR "WORKBOOK_SANITIZER must be 'address', 'thread' or empty, not '${WORKBOOK_SANITIZER}'")
+endif()

@@ -1,0 +1,148 @@
+# A task is a directory pair, found by name; nothing central lists them:
+#
+#   exercises/task-NN/*.cpp        the stub the student edits
+#   exercises/task-NN/test/*.cpp   Catch2 acceptance tests (one TU set, compiled once)
+#   exercises/task-NN/task.cmake   optional: extra per-variant tools (see workbook_task_tool)
+#   solutions/task-NN/*.cpp        the reference, same contract
+#
+# For each task this defines:
+#   <id>-tests       OBJECT library: the test TUs, compiled once
+#   <id>-stub        the tests linked with the stub       (what `grader task-NN` runs)
+#   <id>-reference   the tests linked with the reference  (`--reference`, selftest, ctest)
+# and registers <id>-reference with CTest.
+
+set(WORKBOOK_TASK_PATTERN "^(task-[0-9][0-9]|stretch-[0-9])$")
+
+function(workbook_discover_tasks)
+  file(GLOB entries LIST_DIRECTORIES true CONFIGURE_DEPENDS
+       "${PROJECT_SOURCE_DIR}/exercises/*")
+  list(SORT entries)
+  foreach(entry IN LISTS entries)
+    get_filename_component(id "${entry}" NAME)
+    if(IS_DIRECTORY "${entry}" AND id MATCHES "${WORKBOOK_TASK_PATTERN}")
+      workbook_add_task(${id})
+    endif()
+  endforeach()
+endfunction()
+
+# Inside a task's task.cmake: build NAME once per variant from SOURCES plus
+# that variant's implementation sources. The test reads its path with
+# workbook::tool("NAME"). DEFINITIONS apply to the whole tool (e.g. a
+# handler-tracking build); HEADER_ONLY leaves out the separately compiled
+# Asio/Beast, as a tool whose definitions change Asio's ABI must.
+function(workbook_task_tool NAME)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "HEADER_ONLY" "" "SOURCES;DEFINITIONS")
+  set(WORKBOOK_TOOL_${NAME}_SOURCES "${arg_SOURCES}" PARENT_SCOPE)
+  set(WORKBOOK_TOOL_${NAME}_DEFINITIONS "${arg_DEFINITIONS}" PARENT_SCOPE)
+  set(WORKBOOK_TOOL_${NAME}_HEADER_ONLY "${arg_HEADER_ONLY}" PARENT_SCOPE)
+  set(WORKBOOK_TASK_TOOLS ${WORKBOOK_TASK_TOOLS} ${NAME} PARENT_SCOPE)
+endfunction()
+
+function(_workbook_task_problem id file fix)
+  message(WARNING "${id}: ${file}: ${fix}\n  (task ${id} is left out of the build until this is fixed)")
+endfunction()
+
+function(workbook_add_task id)
+  set(ex "${PROJECT_SOURCE_DIR}/exercises/${id}")
+  set(sol "${PROJECT_SOURCE_DIR}/solutions/${id}")
+  file(GLOB stub_sources CONFIGURE_DEPENDS "${ex}/*.cpp")
+  file(GLOB test_sources CONFIGURE_DEPENDS "${ex}/test/*.cpp")
+  file(GLOB reference_sources CONFIGURE_DEPENDS "${sol}/*.cpp")
+
+  if(NOT stub_sources)
+    _workbook_task_problem(${id} "exercises/${id}/" "no stub .cpp; add the file the student edits")
+    return()
+  endif()
+  if(NOT test_sources)
+    _workbook_task_problem(${id} "exercises/${id}/test/" "no Catch2 test .cpp; add the acceptance tests")
+    return()
+  endif()
+  if(NOT reference_sources)
+    _workbook_task_problem(${id} "solutions/${id}/" "no reference .cpp; add the reference implementation")
+    return()
+  endif()
+
+  set(WORKBOOK_TASK_TOOLS "")
+  if(EXISTS "${ex}/task.cmake")
+    set(WORKBOOK_TASK_ID ${id})
+    set(WORKBOOK_TASK_DIR "${ex}")
+    set(WORKBOOK_SOLUTION_DIR "${sol}")
+    include("${ex}/task.cmake")
+  endif()
+
+  set(out "${PROJECT_BINARY_DIR}/tasks/${id}")
+
+  add_library(${id}-tests OBJECT ${test_sources})
+  target_include_directories(${id}-tests PRIVATE "${ex}")
+  target_link_libraries(${id}-tests PRIVATE workbook_harness Catch2::Catch2 workbook_warnings)
+  target_precompile_headers(${id}-tests REUSE_FROM workbook_pch)
+
+  set(stub_impl ${stub_sources})
+  set(reference_impl ${reference_sources})
+  foreach(variant stub reference)
+    set(impl ${${variant}_impl})
+    set(exe ${id}-${variant})
+
+    # Tools first: the variant's generated TU records where they are.
+    set(tool_entries "")
+    set(tool_targets "")
+    foreach(tool IN LISTS WORKBOOK_TASK_TOOLS)
+      set(t ${id}-${variant}-${tool})
+      add_executable(${t} ${WORKBOOK_TOOL_${tool}_SOURCES} ${impl})
+      set_target_properties(${t} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${out}")
+      target_include_directories(${t} PRIVATE "${ex}")
+      target_compile_definitions(${t} PRIVATE ${WORKBOOK_TOOL_${tool}_DEFINITIONS})
+      target_link_libraries(${t} PRIVATE workbook_warnings)
+      if(WORKBOOK_TOOL_${tool}_HEADER_ONLY)
+        target_link_libraries(${t} PRIVATE Boost::headers OpenSSL::SSL Threads::Threads)
+        # Its own precompiled header: the definitions differ from workbook_pch's.
+        target_precompile_headers(${t} PRIVATE "${PROJECT_SOURCE_DIR}/harness/include/workbook/pch.hpp")
+      else()
+        target_link_libraries(${t} PRIVATE workbook_harness)
+        target_precompile_headers(${t} REUSE_FROM workbook_pch)
+      endif()
+      string(APPEND tool_entries "      {\"${tool}\", \"$<TARGET_FILE:${t}>\"},\n")
+      list(APPEND tool_targets ${t})
+    endforeach()
+
+    set(source_entries "")
+    foreach(s IN LISTS impl)
+      string(APPEND source_entries "      \"${s}\",\n")
+    endforeach()
+    set(variant_tu "${out}/${variant}-variant.cpp")
+    file(GENERATE OUTPUT "${variant_tu}" CONTENT
+"// Generated by cmake/WorkbookTask.cmake: which implementation this test binary holds.
+#include <workbook/variant.hpp>
+
+namespace workbook {
+variant_info const& variant()
+{
+  static variant_info const info{
+    \"${id}\",
+    \"${variant}\",
+    \"${ex}\",
+    {
+${source_entries}    },
+    {
+${tool_entries}    },
+  };
+  return info;
+}
+} // namespace workbook
+")
+
+    add_executable(${exe} ${impl} "${variant_tu}" $<TARGET_OBJECTS:${id}-tests>)
+    set_target_properties(${exe} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${out}")
+    target_include_directories(${exe} PRIVATE "${ex}")
+    target_link_libraries(${exe} PRIVATE workbook_catch_main workbook_harness Catch2::Catch2 workbook_warnings)
+    target_precompile_headers(${exe} REUSE_FROM workbook_pch)
+    if(tool_targets)
+      add_dependencies(${exe} ${tool_targets})
+    endif()
+  endforeach()
+
+  add_custom_target(${id} DEPENDS ${id}-stub ${id}-reference)
+
+  add_test(NAME ${id}-reference COMMAND ${id}-reference)
+  set_tests_properties(${id}-reference PROPERTIES LABELS "reference;${id}" TIMEOUT 120)
+endfunction()

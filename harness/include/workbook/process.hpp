@@ -1,0 +1,46 @@
+// Start a child program in its own process group, and run one to completion
+// with a time limit. Used by tests (e.g. a handler-tracking build of the
+// student's server) and by the grader, which runs every test binary this way.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace workbook {
+
+struct spawn_options {
+  std::vector<std::string> argv;
+  std::vector<std::pair<std::string, std::string>> env;  // added to (or replacing in) the environment
+  int stdout_fd = -1;        // becomes the child's stdout and stderr; -1: /dev/null
+  int extra_fd = -1;         // becomes the child's fd 3 when >= 0
+  // Runs in the child between fork and exec: only async-signal-safe calls.
+  void (*child_setup)(void*) = nullptr;
+  void* child_setup_arg = nullptr;
+};
+
+// Forks and execs; the child leads a new process group, so kill_group()
+// reaches everything it starts. Throws std::system_error if fork fails;
+// a failed exec makes the child exit with 127.
+pid_t spawn(spawn_options const& options);
+
+void kill_group(pid_t pid, int sig);
+
+struct process_result {
+  int exit_code = -1;          // valid when signal == 0 and !timed_out
+  int signal = 0;              // the signal that ended it, 0 if none
+  bool timed_out = false;      // killed (with its process group) at the time limit
+  std::string output;          // stdout and stderr, interleaved
+};
+
+// Decodes a waitpid() status.
+void decode_wait_status(int status, process_result& into);
+
+// Runs argv to completion (or until timeout, then kills its group).
+process_result run_process(std::vector<std::string> const& argv,
+                           std::chrono::milliseconds timeout);
+
+} // namespace workbook

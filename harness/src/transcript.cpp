@@ -1,0 +1,120 @@
+#include <workbook/transcript.hpp>
+
+#include <mutex>
+
+namespace workbook::transcript {
+namespace {
+
+// Bound what one test case can accumulate: a test streaming megabytes must
+// not turn its failure report into megabytes.
+constexpr std::size_t max_total = 256 * 1024;
+
+struct store {
+  std::mutex mutex;
+  std::vector<entry> entries;
+  std::size_t bytes = 0;
+  int connections = 0;
+  bool truncated = false;
+};
+
+store& the_store()
+{
+  static store s;
+  return s;
+}
+
+} // namespace
+
+int open_connection()
+{
+  auto& s = the_store();
+  std::lock_guard lock(s.mutex);
+  return ++s.connections;
+}
+
+void record(int connection, direction dir, std::string_view text)
+{
+  auto& s = the_store();
+  std::lock_guard lock(s.mutex);
+  if (s.bytes + text.size() > max_total) {
+    if (!s.truncated) s.entries.push_back({connection, direction::note, "(transcript truncated)"});
+    s.truncated = true;
+    return;
+  }
+  s.bytes += text.size();
+  // Consecutive chunks in the same direction read better as one block.
+  if (!s.entries.empty() && s.entries.back().connection == connection &&
+      s.entries.back().dir == dir && dir != direction::note) {
+    s.entries.back().text.append(text);
+    return;
+  }
+  s.entries.push_back({connection, dir, std::string(text)});
+}
+
+void note(int connection, std::string_view text) { record(connection, direction::note, text); }
+
+std::vector<entry> snapshot()
+{
+  auto& s = the_store();
+  std::lock_guard lock(s.mutex);
+  return s.entries;
+}
+
+void clear()
+{
+  auto& s = the_store();
+  std::lock_guard lock(s.mutex);
+  s.entries.clear();
+  s.bytes = 0;
+  s.connections = 0;
+  s.truncated = false;
+}
+
+std::string render(std::vector<entry> const& entries, std::size_t max_body)
+{
+  std::string out;
+  for (auto const& e : entries) {
+    char const* mark = e.dir == direction::sent ? "> " : e.dir == direction::received ? "< " : "* ";
+    std::string const prefix = "[" + std::to_string(e.connection) + "] " + mark;
+    // Header lines one by one; the body (after the blank line) cut at max_body.
+    std::string_view text = e.text;
+    std::size_t const head_end = e.dir == direction::note ? std::string_view::npos : text.find("\r\n\r\n");
+    std::string_view head = head_end == std::string_view::npos ? text : text.substr(0, head_end);
+    std::string_view body = head_end == std::string_view::npos ? std::string_view{} : text.substr(head_end + 4);
+    std::size_t pos = 0;
+    while (pos <= head.size()) {
+      std::size_t nl = head.find('\n', pos);
+      std::string_view line = head.substr(pos, nl == std::string_view::npos ? head.size() - pos : nl - pos);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (!(line.empty() && nl == std::string_view::npos && pos != 0))
+        out.append(prefix).append(line).append("\n");
+      if (nl == std::string_view::npos) break;
+      pos = nl + 1;
+    }
+    if (head_end != std::string_view::npos) {
+      out.append(prefix).append("\n");
+      if (!body.empty()) {
+        std::string_view shown = body.substr(0, std::min(body.size(), max_body));
+        std::string escaped;
+        for (char c : shown) {
+          if (c == '\n') escaped += "\\n\n";
+          else if (c == '\r') escaped += "\\r";
+          else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) escaped += '.';
+          else escaped += c;
+        }
+        std::size_t p = 0;
+        while (p < escaped.size()) {
+          std::size_t nl = escaped.find('\n', p);
+          out.append(prefix).append(escaped.substr(p, nl == std::string::npos ? std::string::npos : nl - p)).append("\n");
+          if (nl == std::string::npos) break;
+          p = nl + 1;
+        }
+        if (shown.size() < body.size())
+          out.append(prefix).append("... (" + std::to_string(body.size() - shown.size()) + " more bytes)\n");
+      }
+    }
+  }
+  return out;
+}
+
+} // namespace workbook::transcript

@@ -43,6 +43,7 @@ public:
     run();
     if (result) {
       error_ = "connect to 127.0.0.1:" + std::to_string(port_) + " failed: " + describe(result, timeout_);
+      if (port_ == 0) error_ += " (port 0: the server reported no listening port; did it bind and listen?)";
       transcript::note(id_, error_);
     } else {
       connected_ = true;

@@ -1,0 +1,317 @@
+#include "catalog.hpp"
+#include "text.hpp"
+
+#include <md4c.h>
+
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace grader {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Collects, per level-2 section, the text of its top-level list items and
+// paragraphs, keeping inline code as `code` and noting each item's leading
+// **strong** label.
+struct readme_walker {
+  struct item {
+    std::string label;   // the first **strong** text, if the item starts with one
+    std::string text;    // the rest
+  };
+
+  readme_content out;
+  std::string current_section;
+  int heading_level = 0;
+  std::string heading_text;
+  int list_depth = 0;
+  bool in_item = false;
+  bool in_paragraph = false;
+  bool in_strong = false;
+  bool item_has_text = false;
+  bool label_done = false;
+  item current_item;
+  std::string paragraph;
+  std::string first_paragraph_of_section;
+  std::vector<std::pair<std::string, item>> items;   // section -> item
+
+  void add_text(std::string_view t)
+  {
+    if (heading_level) {
+      heading_text.append(t);
+      return;
+    }
+    if (in_item && list_depth == 1) {
+      if (in_strong && !item_has_text && !label_done) current_item.label.append(t);
+      else {
+        if (!label_done && !current_item.label.empty()) label_done = true;
+        current_item.text.append(t);
+        if (!trim(t).empty()) item_has_text = true;
+      }
+      return;
+    }
+    if (in_paragraph) paragraph.append(t);
+  }
+
+  static int enter_block(MD_BLOCKTYPE type, void* detail, void* self)
+  {
+    auto& w = *static_cast<readme_walker*>(self);
+    switch (type) {
+    case MD_BLOCK_H:
+      w.heading_level = static_cast<int>(static_cast<MD_BLOCK_H_DETAIL*>(detail)->level);
+      w.heading_text.clear();
+      break;
+    case MD_BLOCK_UL:
+    case MD_BLOCK_OL:
+      ++w.list_depth;
+      break;
+    case MD_BLOCK_LI:
+      if (w.list_depth == 1) {
+        w.in_item = true;
+        w.item_has_text = false;
+        w.label_done = false;
+        w.current_item = {};
+      }
+      break;
+    case MD_BLOCK_P:
+      w.in_paragraph = true;
+      w.paragraph.clear();
+      break;
+    default:
+      break;
+    }
+    return 0;
+  }
+
+  static int leave_block(MD_BLOCKTYPE type, void*, void* self)
+  {
+    auto& w = *static_cast<readme_walker*>(self);
+    switch (type) {
+    case MD_BLOCK_H: {
+      std::string const text = trim(w.heading_text);
+      if (w.heading_level == 1 && w.out.title.empty()) w.out.title = text;
+      if (w.heading_level == 2) {
+        w.current_section = text;
+        w.out.sections.push_back(text);
+        w.first_paragraph_of_section.clear();
+      }
+      w.heading_level = 0;
+      break;
+    }
+    case MD_BLOCK_UL:
+    case MD_BLOCK_OL:
+      --w.list_depth;
+      break;
+    case MD_BLOCK_LI:
+      if (w.list_depth == 1 && w.in_item) {
+        w.in_item = false;
+        w.current_item.label = trim(w.current_item.label);
+        w.current_item.text = trim(w.current_item.text);
+        w.items.emplace_back(w.current_section, w.current_item);
+      }
+      break;
+    case MD_BLOCK_P:
+      w.in_paragraph = false;
+      if (!w.in_item && w.current_section == "Difficulty" && w.out.difficulty.empty())
+        w.out.difficulty = trim(w.paragraph);
+      break;
+    default:
+      break;
+    }
+    return 0;
+  }
+
+  static int enter_span(MD_SPANTYPE type, void*, void* self)
+  {
+    auto& w = *static_cast<readme_walker*>(self);
+    if (type == MD_SPAN_STRONG) w.in_strong = true;
+    if (type == MD_SPAN_CODE) w.add_text("`");
+    return 0;
+  }
+
+  static int leave_span(MD_SPANTYPE type, void*, void* self)
+  {
+    auto& w = *static_cast<readme_walker*>(self);
+    if (type == MD_SPAN_STRONG) {
+      w.in_strong = false;
+      if (w.in_item && !w.current_item.label.empty()) w.label_done = true;
+    }
+    if (type == MD_SPAN_CODE) w.add_text("`");
+    return 0;
+  }
+
+  static int on_text(MD_TEXTTYPE type, MD_CHAR const* text, MD_SIZE size, void* self)
+  {
+    auto& w = *static_cast<readme_walker*>(self);
+    if (type == MD_TEXT_SOFTBR || type == MD_TEXT_BR) w.add_text(" ");
+    else if (type == MD_TEXT_ENTITY) w.add_text(std::string_view(text, size) == "&amp;" ? "&" : std::string_view(text, size));
+    else w.add_text(std::string_view(text, size));
+    return 0;
+  }
+};
+
+// "· text", "- text", ": text" after the label -> "text"
+std::string strip_separator(std::string text)
+{
+  text = trim(text);
+  for (std::string_view sep : {"·", "—", "–", "-", ":"})
+    if (text.rfind(sep, 0) == 0) return trim(text.substr(sep.size()));
+  return text;
+}
+
+std::string read_file(fs::path const& p)
+{
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::regex const criterion_id_re("^AC[0-9]+$");
+
+} // namespace
+
+readme_content parse_readme(std::string const& markdown)
+{
+  readme_walker w;
+  MD_PARSER parser{};
+  parser.abi_version = 0;
+  parser.flags = MD_DIALECT_GITHUB;
+  parser.enter_block = &readme_walker::enter_block;
+  parser.leave_block = &readme_walker::leave_block;
+  parser.enter_span = &readme_walker::enter_span;
+  parser.leave_span = &readme_walker::leave_span;
+  parser.text = &readme_walker::on_text;
+  md_parse(markdown.data(), static_cast<MD_SIZE>(markdown.size()), &parser, &w);
+
+  for (auto const& [section, item] : w.items) {
+    bool const is_criteria = section == "Acceptance criteria";
+    bool const is_hints = section == "Hints";
+    if (!is_criteria && !is_hints) continue;
+    if (!std::regex_match(item.label, criterion_id_re)) {
+      w.out.unlabelled.push_back(section + ": " + item.label + " " + item.text);
+      continue;
+    }
+    if (is_criteria) w.out.criteria.push_back({item.label, strip_separator(item.text)});
+    else w.out.hints.push_back({item.label, strip_separator(item.text)});
+  }
+  // "Task 01 · Hello server" -> "Hello server"
+  if (auto dot = w.out.title.find("·"); dot != std::string::npos)
+    w.out.title = trim(w.out.title.substr(dot + std::string_view("·").size()));
+  return w.out;
+}
+
+bool is_task_id(std::string const& name)
+{
+  static std::regex const re("^(task-[0-9][0-9]|stretch-[0-9])$");
+  return std::regex_match(name, re);
+}
+
+std::vector<hint> task::hints_for(std::string const& criterion_id) const
+{
+  std::vector<hint> out;
+  for (auto const& h : hints)
+    if (h.criterion == criterion_id) out.push_back(h);
+  return out;
+}
+
+task load_task(fs::path const& root, std::string const& id)
+{
+  task t;
+  t.id = id;
+  t.exercise_dir = root / "exercises" / id;
+  t.solution_dir = root / "solutions" / id;
+  auto problem_at = [&](fs::path file, std::string what, std::string fix) {
+    t.problems.push_back({fs::relative(file, root), std::move(what), std::move(fix)});
+  };
+
+  fs::path const readme = t.exercise_dir / "README.md";
+  if (!fs::exists(readme)) {
+    problem_at(readme, "missing", "add the task's README.md (see docs/authoring.md)");
+    t.title = "(no README)";
+    return t;
+  }
+  auto const content = parse_readme(read_file(readme));
+  t.title = content.title.empty() ? id : content.title;
+  t.difficulty = content.difficulty;
+  t.criteria = content.criteria;
+  t.hints = content.hints;
+
+  if (content.title.empty())
+    problem_at(readme, "no title", "start the file with '# Task NN · Title'");
+  for (std::string const section : {"Goal", "Difficulty", "Skills", "Setup", "Steps",
+                                    "Acceptance criteria", "Hints", "Source trail"})
+    if (std::find(content.sections.begin(), content.sections.end(), section) == content.sections.end())
+      problem_at(readme, "no '## " + section + "' section", "add it; docs/authoring.md lists the sections in order");
+  static std::vector<std::string> const levels{"Junior", "Mid", "Senior", "Staff"};
+  if (std::find(levels.begin(), levels.end(), t.difficulty) == levels.end())
+    problem_at(readme, "difficulty '" + t.difficulty + "' is not one of Junior, Mid, Senior, Staff",
+               "write one of those words under '## Difficulty'");
+  if (t.criteria.empty())
+    problem_at(readme, "no acceptance criteria",
+               "list them under '## Acceptance criteria' as '- **AC1** · text'");
+  for (std::size_t i = 0; i < t.criteria.size(); ++i)
+    if (t.criteria[i].id != "AC" + std::to_string(i + 1))
+      problem_at(readme, "criterion '" + t.criteria[i].id + "' is out of sequence (expected AC" +
+                             std::to_string(i + 1) + ")",
+                 "number the criteria AC1, AC2, ... in order");
+  for (auto const& u : content.unlabelled)
+    problem_at(readme, "bullet without an **ACn** label: " + u,
+               "start each criterion and hint with its id, e.g. '- **AC2** · ...'");
+  for (auto const& h : t.hints)
+    if (std::none_of(t.criteria.begin(), t.criteria.end(), [&](auto const& c) { return c.id == h.criterion; }))
+      problem_at(readme, "a hint names " + h.criterion + ", which is not a criterion",
+                 "label the hint with one of the criteria's ids");
+
+  auto has_cpp = [](fs::path const& dir) {
+    if (!fs::is_directory(dir)) return false;
+    for (auto const& e : fs::directory_iterator(dir))
+      if (e.path().extension() == ".cpp") return true;
+    return false;
+  };
+  if (!has_cpp(t.exercise_dir))
+    problem_at(t.exercise_dir, "no stub .cpp", "add the file the student edits");
+  if (!has_cpp(t.exercise_dir / "test"))
+    problem_at(t.exercise_dir / "test", "no test .cpp", "add the Catch2 acceptance tests");
+  if (!has_cpp(t.solution_dir))
+    problem_at(t.solution_dir, "no reference .cpp", "add the reference implementation");
+  if (!fs::exists(t.exercise_dir / "NOTES.md"))
+    problem_at(t.exercise_dir / "NOTES.md", "missing", "add the rubric template (copy another task's)");
+  if (!fs::exists(t.solution_dir / "WHY.md"))
+    problem_at(t.solution_dir / "WHY.md", "missing", "explain the reference's reasoning");
+  return t;
+}
+
+catalog::catalog(fs::path root) : root_(std::move(root))
+{
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (auto const& e : fs::directory_iterator(root_ / "exercises", ec))
+    if (e.is_directory() && is_task_id(e.path().filename().string()))
+      ids.push_back(e.path().filename().string());
+  std::sort(ids.begin(), ids.end(), [](std::string const& a, std::string const& b) {
+    // task-NN before stretch-N
+    bool const sa = a.rfind("stretch", 0) == 0, sb = b.rfind("stretch", 0) == 0;
+    return sa != sb ? sb : a < b;
+  });
+  for (auto const& id : ids) tasks_.push_back(load_task(root_, id));
+}
+
+task const* catalog::find(std::string const& id) const
+{
+  for (auto const& t : tasks_)
+    if (t.id == id) return &t;
+  return nullptr;
+}
+
+std::vector<std::string> catalog::ids() const
+{
+  std::vector<std::string> out;
+  for (auto const& t : tasks_) out.push_back(t.id);
+  return out;
+}
+
+} // namespace grader

@@ -1,0 +1,76 @@
+// The catalog: every task the workbook has, read from its directories. The
+// task's README.md is the single source of truth for its title, difficulty,
+// acceptance criteria and hints; nothing central lists tasks.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace grader {
+
+struct criterion {
+  std::string id;     // "AC1"
+  std::string text;
+};
+
+struct hint {
+  std::string criterion;  // "AC1"
+  std::string text;
+};
+
+// Something wrong with a task directory: which file, what, and how to fix it.
+struct problem {
+  std::filesystem::path file;
+  std::string what;
+  std::string fix;
+};
+
+struct task {
+  std::string id;                 // "task-01"
+  std::string title;              // "Hello server and its call chain"
+  std::string difficulty;         // "Junior"
+  std::vector<criterion> criteria;
+  std::vector<hint> hints;
+  std::filesystem::path exercise_dir;
+  std::filesystem::path solution_dir;
+  std::vector<problem> problems;  // empty when the task is sound
+
+  std::vector<hint> hints_for(std::string const& criterion_id) const;
+  bool sound() const { return problems.empty(); }
+};
+
+// What a README says, before it is checked against the task's rules.
+struct readme_content {
+  std::string title;
+  std::vector<std::string> sections;   // level-2 headings, in order
+  std::string difficulty;
+  std::vector<criterion> criteria;
+  std::vector<hint> hints;
+  std::vector<std::string> unlabelled; // criteria/hints bullets without an **ACn** label
+};
+
+readme_content parse_readme(std::string const& markdown);
+
+// Reads one task; problems are recorded in the task, never thrown.
+task load_task(std::filesystem::path const& root, std::string const& id);
+
+class catalog {
+public:
+  explicit catalog(std::filesystem::path root);
+
+  std::filesystem::path const& root() const { return root_; }
+  std::vector<task> const& tasks() const { return tasks_; }
+  task const* find(std::string const& id) const;
+  std::vector<std::string> ids() const;
+
+private:
+  std::filesystem::path root_;
+  std::vector<task> tasks_;
+};
+
+// Is this a task directory name? "task-01" .. "task-99", "stretch-1" ..
+bool is_task_id(std::string const& name);
+
+} // namespace grader

@@ -1,0 +1,139 @@
+#include "progress.hpp"
+#include "text.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <system_error>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace grader {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::optional<task_record> record_from(nlohmann::json const& j)
+{
+  if (!j.is_object() || !j.contains("verdict") || !j["verdict"].is_string()) return std::nullopt;
+  task_record r;
+  r.verdict = j["verdict"];
+  r.criteria_passed = j.value("criteria_passed", 0);
+  r.criteria_total = j.value("criteria_total", 0);
+  r.when = j.value("when", "");
+  for (auto const& [k, v] : j.items())
+    if (k != "verdict" && k != "criteria_passed" && k != "criteria_total" && k != "when") r.extra[k] = v;
+  return r;
+}
+
+nlohmann::json json_of(task_record const& r)
+{
+  nlohmann::json j = r.extra;
+  j["verdict"] = r.verdict;
+  j["criteria_passed"] = r.criteria_passed;
+  j["criteria_total"] = r.criteria_total;
+  j["when"] = r.when;
+  return j;
+}
+
+} // namespace
+
+std::string now_iso8601()
+{
+  std::time_t const t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+progress_store::progress_store(fs::path file) : file_(std::move(file)) {}
+
+std::optional<std::string> progress_store::load()
+{
+  records_.clear();
+  std::ifstream in(file_, std::ios::binary);
+  if (!in) return std::nullopt;  // no progress yet
+  std::string const text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+
+  auto const doc = nlohmann::json::parse(text, nullptr, false);
+  bool damaged = false;
+  if (!doc.is_discarded() && doc.is_object() && doc.contains("tasks") && doc["tasks"].is_object()) {
+    for (auto const& [id, entry] : doc["tasks"].items()) {
+      if (auto r = record_from(entry)) records_[id] = *r;
+      else damaged = true;
+    }
+  } else {
+    damaged = true;
+    // The file is written one task per line, so a truncated or hand-mangled
+    // file still yields every line that parses on its own.
+    static std::regex const line_re(R"re(^\s*"([^"]+)"\s*:\s*(\{.*\})\s*,?\s*$)re");
+    for (auto const& line : split_lines(text)) {
+      std::smatch m;
+      if (!std::regex_match(line, m, line_re)) continue;
+      auto const entry = nlohmann::json::parse(m[2].str(), nullptr, false);
+      if (auto r = record_from(entry)) records_[m[1]] = *r;
+    }
+  }
+  if (!damaged) return std::nullopt;
+
+  fs::path aside = file_;
+  aside += ".damaged-" + now_iso8601();
+  std::error_code ec;
+  fs::copy_file(file_, aside, fs::copy_options::overwrite_existing, ec);
+  save();
+  std::ostringstream msg;
+  msg << file_.string() << " was damaged; kept a copy as " << aside.filename().string() << " and recovered "
+      << records_.size() << " task record" << (records_.size() == 1 ? "" : "s") << ".";
+  return msg.str();
+}
+
+std::optional<task_record> progress_store::get(std::string const& task) const
+{
+  auto it = records_.find(task);
+  if (it == records_.end()) return std::nullopt;
+  return it->second;
+}
+
+void progress_store::set(std::string const& task, task_record record) { records_[task] = std::move(record); }
+
+void progress_store::save() const
+{
+  std::error_code ec;
+  fs::create_directories(file_.parent_path(), ec);
+  std::string text = "{\n\"version\": 1,\n\"tasks\": {\n";
+  std::size_t i = 0;
+  for (auto const& [id, r] : records_) {
+    text += nlohmann::json(id).dump() + ": " + json_of(r).dump();
+    text += ++i < records_.size() ? ",\n" : "\n";
+  }
+  text += "}\n}\n";
+
+  fs::path tmp = file_;
+  tmp += ".tmp-" + std::to_string(::getpid());
+  int const fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + tmp.string());
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t const n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      int const err = errno;
+      ::close(fd);
+      fs::remove(tmp, ec);
+      throw std::system_error(err, std::generic_category(), "cannot write " + tmp.string());
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  fs::rename(tmp, file_);  // atomic on POSIX
+}
+
+} // namespace grader

@@ -1,0 +1,47 @@
+// The student's progress: one JSON file under the workbook
+// (.grader/progress.json, git-ignored), written atomically (temporary file,
+// then rename). A damaged file never costs the other tasks' records: it is
+// kept aside and every readable task entry is recovered.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace grader {
+
+struct task_record {
+  std::string verdict;        // "passed" | "failed"
+  int criteria_passed = 0;
+  int criteria_total = 0;
+  std::string when;           // ISO 8601, UTC
+  nlohmann::json extra = nlohmann::json::object();   // later fields (score, hints, reveal)
+};
+
+class progress_store {
+public:
+  explicit progress_store(std::filesystem::path file);
+
+  // Reads the file. Returns a message for the student when it had to recover
+  // from damage (the damaged file is kept beside it), otherwise nullopt.
+  std::optional<std::string> load();
+
+  std::optional<task_record> get(std::string const& task) const;
+  void set(std::string const& task, task_record record);
+
+  // Atomic: a crash mid-save leaves the previous file intact.
+  void save() const;
+
+  std::filesystem::path const& file() const { return file_; }
+
+private:
+  std::filesystem::path file_;
+  std::map<std::string, task_record> records_;
+};
+
+std::string now_iso8601();
+
+} // namespace grader

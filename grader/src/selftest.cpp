@@ -1,0 +1,115 @@
+#include "selftest.hpp"
+#include "terminal.hpp"
+#include "text.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace grader {
+
+namespace {
+
+class tally {
+public:
+  void check(bool ok, std::string const& what, std::string const& detail = {})
+  {
+    (ok ? passed_ : failed_)++;
+    std::printf("  %s %s\n", ok ? term::green(std::string(term::tick())).c_str()
+                                : term::red(std::string(term::cross())).c_str(),
+                what.c_str());
+    if (!ok && !detail.empty()) std::fputs(indent(detail, "      ").c_str(), stdout);
+    std::fflush(stdout);
+  }
+  int passed() const { return passed_; }
+  int failed() const { return failed_; }
+
+private:
+  int passed_ = 0;
+  int failed_ = 0;
+};
+
+std::string failing_cases(verdict const& v)
+{
+  std::string out;
+  for (auto const& cv : v.criteria)
+    for (auto const& c : cv.cases)
+      if (c.status != case_status::passed) {
+        out += cv.what.id + ": \"" + c.name + "\"";
+        if (!c.failures.empty()) out += " at " + std::filesystem::path(c.failures.front().file).filename().string() + ":" + std::to_string(c.failures.front().line) + " " + c.failures.front().expr;
+        out += "\n";
+      }
+  return out;
+}
+
+} // namespace
+
+int selftest(workbook_paths const& paths, catalog const& cat, selftest_options const& options)
+{
+  tally t;
+  std::printf("%s\n", term::bold("Building everything").c_str());
+  auto const b = build(paths.build(), {}, "the workbook");
+  t.check(b.ok, "the workbook builds", b.ok ? "" : b.first_error + "full log: " + b.log.string() + "\n");
+  if (!b.ok) {
+    std::printf("\n%d passed, %d failed\n", t.passed(), t.failed());
+    return 1;
+  }
+
+  for (auto const& task : cat.tasks()) {
+    if (!options.only.empty() && std::find(options.only.begin(), options.only.end(), task.id) == options.only.end())
+      continue;
+    std::printf("\n%s\n", term::bold(task.id + " · " + task.title).c_str());
+    std::string problems;
+    for (auto const& p : task.problems) problems += p.file.string() + ": " + p.what + " (fix: " + p.fix + ")\n";
+    t.check(task.sound(), "the task directory is complete and its README well formed", problems);
+    if (!task.sound()) continue;
+
+    term::progress("running " + task.id + " against the reference…");
+    auto const ref = grade(paths, task, "reference", false);
+    term::progress("running " + task.id + " against the stub…");
+    auto const stub = grade(paths, task, "stub", false);
+    term::progress_done();
+
+    std::string untested;
+    for (auto const& cv : ref.criteria)
+      if (cv.cases.empty()) untested += cv.what.id + " has no test tagged [" + cv.what.id + "]\n";
+    for (auto const& c : ref.untagged)
+      untested += "test \"" + c.name + "\" is tagged with no criterion of the README\n";
+    t.check(untested.empty(), "every criterion has a test, and every test a criterion", untested);
+
+    t.check(ref.all_passed(),
+            fmt::format("the reference passes every criterion ({}/{})", ref.passed_count(), ref.criteria.size()),
+            ref.result == verdict::outcome::graded ? failing_cases(ref) : ref.detail);
+
+    std::string stub_passes;
+    for (auto const& cv : stub.criteria)
+      if (cv.passed) stub_passes += cv.what.id + " passes against the untouched stub: its tests cannot fail\n";
+    if (stub.result != verdict::outcome::graded)
+      stub_passes += "the stub did not build or run: " + stub.detail + "\n";
+    t.check(stub_passes.empty() && !stub.criteria.empty(),
+            fmt::format("the stub fails every criterion ({}/{} failing)",
+                        stub.criteria.size() - static_cast<std::size_t>(stub.passed_count()), stub.criteria.size()),
+            stub_passes);
+    if (options.verbose) std::fputs(indent(summarize(ref) + " (reference)\n" + summarize(stub) + " (stub)\n", "      ").c_str(), stdout);
+  }
+
+  std::printf("\n%s\n", term::bold("The grader's own tests").c_str());
+  run_settings s;
+  s.executable = paths.build_dir / "grader" / "grader-tests";
+  s.log = paths.build_dir / "grader-logs" / "grader-tests.log";
+  auto const own = run_tests(s);
+  std::string failed;
+  std::size_t passed_cases = 0;
+  for (auto const& c : own.cases) {
+    if (c.status == case_status::passed) ++passed_cases;
+    else failed += "\"" + c.name + "\"\n";
+  }
+  if (!own.started) failed = own.error;
+  t.check(own.started && failed.empty(), fmt::format("grader unit tests ({}/{} cases)", passed_cases, own.cases.size()), failed);
+
+  std::printf("\n%d passed, %d failed\n", t.passed(), t.failed());
+  return t.failed() == 0 ? 0 : 1;
+}
+
+} // namespace grader

@@ -1,0 +1,19 @@
+// `grader selftest`: the workbook proves itself. Everything builds; for every
+// task the README is sound, every criterion has a test, the reference passes
+// every criterion and the untouched stub fails every one; the grader's own
+// unit tests pass. Ends with the line "N passed, M failed".
+#pragma once
+
+#include "catalog.hpp"
+#include "grade.hpp"
+
+namespace grader {
+
+struct selftest_options {
+  std::vector<std::string> only;   // task ids; empty: all
+  bool verbose = false;
+};
+
+int selftest(workbook_paths const& paths, catalog const& cat, selftest_options const& options);
+
+} // namespace grader

@@ -1,0 +1,106 @@
+#include "text.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <numeric>
+
+namespace grader {
+
+std::string trim(std::string_view s)
+{
+  auto const first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  auto const last = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(first, last - first + 1));
+}
+
+std::vector<std::string> split_lines(std::string_view s)
+{
+  std::vector<std::string> lines;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    auto nl = s.find('\n', pos);
+    if (nl == std::string_view::npos) nl = s.size();
+    std::string_view line = s.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.emplace_back(line);
+    pos = nl + 1;
+  }
+  return lines;
+}
+
+std::string indent(std::string_view text, std::string_view prefix)
+{
+  std::string out;
+  for (auto const& line : split_lines(text)) {
+    out += prefix;
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b)
+{
+  std::vector<std::size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), 0);
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t const up = row[j];
+      std::size_t const cost = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                                       std::tolower(static_cast<unsigned char>(b[j - 1]))
+                                   ? 0
+                                   : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string nearest(std::string_view word, std::vector<std::string> const& candidates)
+{
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(3, word.size() / 2) + 1;
+  for (auto const& c : candidates) {
+    auto const d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+std::string normalize_task_id(std::string_view word)
+{
+  std::string w(word);
+  std::transform(w.begin(), w.end(), w.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string_view rest = w;
+  std::string prefix = "task-";
+  for (std::string_view p : {"task-", "task_", "task", "stretch-", "stretch"}) {
+    if (rest.substr(0, p.size()) == p) {
+      prefix = p.substr(0, 7) == "stretch" ? "stretch-" : "task-";
+      rest.remove_prefix(p.size());
+      break;
+    }
+  }
+  if (rest.empty() || rest.size() > 2 ||
+      !std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return std::string(word);
+  if (prefix == "stretch-") return prefix + std::string(rest.substr(rest.size() - 1));
+  return prefix + (rest.size() == 1 ? "0" + std::string(rest) : std::string(rest));
+}
+
+std::string last_lines(std::string_view text, std::size_t n)
+{
+  auto lines = split_lines(text);
+  std::size_t const start = lines.size() > n ? lines.size() - n : 0;
+  std::string out;
+  for (std::size_t i = start; i < lines.size(); ++i) out += lines[i] + "\n";
+  return out;
+}
+
+} // namespace grader

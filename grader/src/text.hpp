@@ -1,0 +1,24 @@
+// Small text utilities the grader's modules share.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace grader {
+
+std::string trim(std::string_view s);
+std::vector<std::string> split_lines(std::string_view s);
+std::string indent(std::string_view text, std::string_view prefix);
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word` (by edit distance), or "" when none is close.
+std::string nearest(std::string_view word, std::vector<std::string> const& candidates);
+
+// "1", "01", "task-1", "task01", "TASK-01" -> "task-01"; anything else unchanged.
+std::string normalize_task_id(std::string_view word);
+
+// The last `n` lines of text.
+std::string last_lines(std::string_view text, std::size_t n);
+
+} // namespace grader

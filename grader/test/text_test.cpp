@@ -1,0 +1,45 @@
+#include "build.hpp"
+#include "text.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace grader;
+
+TEST_CASE("task ids are normalised from what people type", "[text]")
+{
+  CHECK(normalize_task_id("5") == "task-05");
+  CHECK(normalize_task_id("05") == "task-05");
+  CHECK(normalize_task_id("task-5") == "task-05");
+  CHECK(normalize_task_id("TASK05") == "task-05");
+  CHECK(normalize_task_id("stretch-2") == "stretch-2");
+  CHECK(normalize_task_id("selftest") == "selftest");
+  CHECK(normalize_task_id("task-123") == "task-123");
+}
+
+TEST_CASE("unknown words get the nearest suggestion", "[text]")
+{
+  std::vector<std::string> const ids{"task-01", "task-02", "selftest", "list"};
+  CHECK(nearest("task-0l", ids) == "task-01");
+  CHECK(nearest("selftets", ids) == "selftest");
+  CHECK(nearest("completely-different", ids).empty());
+}
+
+TEST_CASE("the first compiler error is picked out of a build log", "[build]")
+{
+  std::string const log =
+      "[1/3] Building CXX object x.o\n"
+      "FAILED: CMakeFiles/task-01-stub.dir/exercises/task-01/hello_server.cpp.o\n"
+      "clang++ -c hello_server.cpp\n"
+      "In file included from /w/exercises/task-01/hello_server.cpp:3:\n"
+      "/w/exercises/task-01/hello_server.cpp:12:5: error: use of undeclared identifier 'foo'\n"
+      "    foo();\n"
+      "    ^\n"
+      "/w/exercises/task-01/hello_server.cpp:20:1: error: expected '}'\n"
+      "2 errors generated.\n"
+      "ninja: build stopped: subcommand failed.\n";
+  auto const e = first_error(log);
+  CHECK(e.find("undeclared identifier 'foo'") != std::string::npos);
+  CHECK(e.find("In file included from") != std::string::npos);
+  CHECK(e.find("expected '}'") == std::string::npos);
+  CHECK(failed_objects(log) == std::vector<std::string>{"CMakeFiles/task-01-stub.dir/exercises/task-01/hello_server.cpp.o"});
+}

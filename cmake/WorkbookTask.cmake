@@ -9,6 +9,8 @@
 #   <id>-tests       OBJECT library: the test TUs, compiled once
 #   <id>-stub        the tests linked with the stub       (what `grader task-NN` runs)
 #   <id>-reference   the tests linked with the reference  (`--reference`, selftest, ctest)
+#   <id>-stub-all, <id>-reference-all   each binary with its tools (what the grader builds)
+#   <id>             both
 # and registers <id>-reference with CTest.
 
 set(WORKBOOK_TASK_PATTERN "^(task-[0-9][0-9]|stretch-[0-9])$")
@@ -27,14 +29,21 @@ endfunction()
 
 # Inside a task's task.cmake: build NAME once per variant from SOURCES plus
 # that variant's implementation sources. The test reads its path with
-# workbook::tool("NAME"). DEFINITIONS apply to the whole tool (e.g. a
-# handler-tracking build); HEADER_ONLY leaves out the separately compiled
-# Asio/Beast, as a tool whose definitions change Asio's ABI must.
+# workbook::tool("NAME"). A tool links Asio/Beast only (not the harness).
+# With ASIO_VARIANT v DEFINITIONS d..., Asio and Beast are compiled once
+# more with those definitions (e.g. a handler-tracking build), shared by
+# every task that names the same variant.
 function(workbook_task_tool NAME)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "HEADER_ONLY" "" "SOURCES;DEFINITIONS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "ASIO_VARIANT" "SOURCES;DEFINITIONS")
+  set(suffix "")
+  if(arg_ASIO_VARIANT)
+    set(suffix "_${arg_ASIO_VARIANT}")
+    workbook_asio_library(${suffix} ${arg_DEFINITIONS})
+  elseif(arg_DEFINITIONS)
+    message(FATAL_ERROR "workbook_task_tool(${NAME}): DEFINITIONS need an ASIO_VARIANT name")
+  endif()
   set(WORKBOOK_TOOL_${NAME}_SOURCES "${arg_SOURCES}" PARENT_SCOPE)
-  set(WORKBOOK_TOOL_${NAME}_DEFINITIONS "${arg_DEFINITIONS}" PARENT_SCOPE)
-  set(WORKBOOK_TOOL_${NAME}_HEADER_ONLY "${arg_HEADER_ONLY}" PARENT_SCOPE)
+  set(WORKBOOK_TOOL_${NAME}_SUFFIX "${suffix}" PARENT_SCOPE)
   set(WORKBOOK_TASK_TOOLS ${WORKBOOK_TASK_TOOLS} ${NAME} PARENT_SCOPE)
 endfunction()
 
@@ -91,16 +100,9 @@ function(workbook_add_task id)
       add_executable(${t} ${WORKBOOK_TOOL_${tool}_SOURCES} ${impl})
       set_target_properties(${t} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${out}")
       target_include_directories(${t} PRIVATE "${ex}")
-      target_compile_definitions(${t} PRIVATE ${WORKBOOK_TOOL_${tool}_DEFINITIONS})
-      target_link_libraries(${t} PRIVATE workbook_warnings)
-      if(WORKBOOK_TOOL_${tool}_HEADER_ONLY)
-        target_link_libraries(${t} PRIVATE Boost::headers OpenSSL::SSL Threads::Threads)
-        # Its own precompiled header: the definitions differ from workbook_pch's.
-        target_precompile_headers(${t} PRIVATE "${PROJECT_SOURCE_DIR}/harness/include/workbook/pch.hpp")
-      else()
-        target_link_libraries(${t} PRIVATE workbook_harness)
-        target_precompile_headers(${t} REUSE_FROM workbook_pch)
-      endif()
+      set(suffix "${WORKBOOK_TOOL_${tool}_SUFFIX}")
+      target_link_libraries(${t} PRIVATE workbook_asio${suffix} workbook_warnings)
+      target_precompile_headers(${t} REUSE_FROM workbook_pch${suffix})
       string(APPEND tool_entries "      {\"${tool}\", \"$<TARGET_FILE:${t}>\"},\n")
       list(APPEND tool_targets ${t})
     endforeach()
@@ -136,12 +138,16 @@ ${tool_entries}    },
     target_include_directories(${exe} PRIVATE "${ex}")
     target_link_libraries(${exe} PRIVATE workbook_catch_main workbook_harness Catch2::Catch2 workbook_warnings)
     target_precompile_headers(${exe} REUSE_FROM workbook_pch)
-    if(tool_targets)
-      add_dependencies(${exe} ${tool_targets})
-    endif()
+
+    # What grading a variant needs: the test binary and its tools. (Not
+    # add_dependencies on the binary: Ninja would then wait for the tools
+    # before compiling the binary's sources, instead of building side by side.)
+    add_custom_target(${exe}-all)
+    add_dependencies(${exe}-all ${exe} ${tool_targets})
   endforeach()
 
-  add_custom_target(${id} DEPENDS ${id}-stub ${id}-reference)
+  add_custom_target(${id})
+  add_dependencies(${id} ${id}-stub-all ${id}-reference-all)
 
   add_test(NAME ${id}-reference COMMAND ${id}-reference)
   set_tests_properties(${id}-reference PROPERTIES LABELS "reference;${id}" TIMEOUT 120)

@@ -2,5 +2,5 @@
 # builds a handler-tracking twin of each variant (stub and reference).
 workbook_task_tool(trace
   SOURCES "${WORKBOOK_TASK_DIR}/test/trace/trace_main.cpp"
-  DEFINITIONS BOOST_ASIO_ENABLE_HANDLER_TRACKING
-  HEADER_ONLY)
+  ASIO_VARIANT tracking
+  DEFINITIONS BOOST_ASIO_ENABLE_HANDLER_TRACKING)

@@ -6,7 +6,7 @@ verdict grade(workbook_paths const& paths, task const& t, std::string const& var
 {
   std::string const target = t.id + "-" + variant;
   if (build_first) {
-    auto const b = build(paths.build(), {target}, target);
+    auto const b = build(paths.build(), {target + "-all"}, target);
     if (!b.ok) {
       verdict v = assess(t, {}, variant);
       // A failure inside this task's own targets is the code's; anything

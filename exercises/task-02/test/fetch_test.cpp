@@ -1,0 +1,301 @@
+// Task 02 · acceptance tests. Each TEST_CASE is tagged with the criterion it
+// checks ([AC1] ... [AC4], as in README.md; AC5 is in timer_line_test.cpp).
+//
+// fetch() blocks, and a wrong one may block for good (a blocking read on a
+// tcp_stream never times out), so every call runs on a thread of its own
+// and the test waits for it a bounded time.
+#include "fetch.hpp"
+
+#include <workbook/eventually.hpp>
+#include <workbook/test_server.hpp>
+#include <workbook/upstreams.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/error.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+namespace {
+
+// How long a test waits for fetch() before it stops the upstream, whatever
+// the timeout under test (all of them are well below it).
+constexpr milliseconds patience = 3s;
+
+struct fetch_run {
+  std::optional<task02::fetch_result> result;  // empty: fetch threw or never returned
+  std::string exception;                       // what fetch threw, if it did
+  milliseconds elapsed{};                      // from the call to its return
+  bool overran = false;                        // still running after `patience`
+  bool returned_after_stop = false;            // ... and returned once the upstream was stopped
+};
+
+// Calls task02::fetch("127.0.0.1", port, target, timeout) on a thread of its
+// own. If it has not returned within `patience`, calls `stop_upstream` (which
+// closes the upstream's connections: that ends a blocking read, which the
+// stream's deadline never would) and waits once more. A fetch that survives
+// even that is left behind on a detached thread, so the test still ends.
+fetch_run run_fetch(unsigned short port, std::string target, milliseconds timeout,
+                    std::function<void()> stop_upstream)
+{
+  struct shared_state {
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    fetch_run run;
+  };
+  auto state = std::make_shared<shared_state>();
+
+  std::thread caller([state, port, target = std::move(target), timeout] {
+    fetch_run local;
+    auto const start = std::chrono::steady_clock::now();
+    try {
+      local.result = task02::fetch("127.0.0.1", port, target, timeout);
+    } catch (std::exception const& e) {
+      local.exception = e.what();
+    } catch (...) {
+      local.exception = "an exception that is not a std::exception";
+    }
+    local.elapsed = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+    std::lock_guard lock(state->mutex);
+    state->run.result = std::move(local.result);
+    state->run.exception = std::move(local.exception);
+    state->run.elapsed = local.elapsed;
+    state->done = true;
+    state->done_cv.notify_all();
+  });
+
+  bool overran = false;
+  bool done = false;
+  {
+    std::unique_lock lock(state->mutex);
+    done = state->done_cv.wait_for(lock, patience, [&] { return state->done; });
+  }
+  if (!done) {
+    overran = true;
+    if (stop_upstream) stop_upstream();
+    std::unique_lock lock(state->mutex);
+    done = state->done_cv.wait_for(lock, 2s, [&] { return state->done; });
+  }
+  if (done) caller.join();
+  else caller.detach();
+
+  std::lock_guard lock(state->mutex);
+  fetch_run run = state->run;
+  run.overran = overran;
+  run.returned_after_stop = overran && done;
+  return run;
+}
+
+std::string describe(boost::system::error_code const& ec)
+{
+  if (!ec) return "no error";
+  std::ostringstream s;
+  s << "\"" << ec.message() << "\" (category " << ec.category().name() << ", value " << ec.value() << ")";
+  return s.str();
+}
+
+std::string describe(fetch_run const& run)
+{
+  std::ostringstream s;
+  if (!run.exception.empty()) {
+    s << "fetch threw after " << run.elapsed.count() << " ms: " << run.exception;
+    return s.str();
+  }
+  if (!run.result) return "fetch never returned, even after the upstream was stopped";
+  auto const& r = *run.result;
+  s << "fetch returned after " << run.elapsed.count() << " ms: status " << r.status << ", "
+    << r.body.size() << " bytes of body, error " << describe(r.error);
+  if (run.returned_after_stop) s << " (only once the test had stopped the upstream)";
+  return s.str();
+}
+
+// Fails the test unless fetch returned on its own within `patience`.
+void require_returned(fetch_run const& run)
+{
+  INFO(describe(run));
+  if (run.overran)
+    FAIL("fetch had not returned " << patience.count()
+         << " ms after the call, so the test stopped the upstream. tcp_stream's deadline applies "
+            "only to asynchronous operations: a blocking connect, write or http::read goes "
+            "straight to the socket and waits as long as the peer likes. Is a deadline set "
+            "(expires_after) before async_connect, and does the io_context run?");
+  REQUIRE(run.exception.empty());
+  REQUIRE(run.result.has_value());
+}
+
+// A port on 127.0.0.1 that is bound but not listening: connecting to it is
+// refused at once. It stays reserved while this object lives.
+class refusing_port {
+public:
+  refusing_port() : socket_(ioc_)
+  {
+    socket_.open(net::ip::tcp::v4());
+    socket_.bind({net::ip::make_address("127.0.0.1"), 0});
+  }
+  unsigned short port() const { return socket_.local_endpoint().port(); }
+
+private:
+  net::io_context ioc_;
+  net::ip::tcp::socket socket_;
+};
+
+// "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n" + 20 bytes: 59 bytes, one
+// every 30 ms, is about 1.7 s of steady progress.
+std::string const dribbled_body(20, 'x');
+constexpr milliseconds dribble_interval = 30ms;
+
+} // namespace
+
+TEST_CASE("a healthy upstream: status 200, the whole body, no error", "[AC1]")
+{
+  std::mutex mutex;
+  std::optional<workbook::request> seen;
+  auto upstream = workbook::test_server::serving([&](workbook::request const& req) {
+    std::lock_guard lock(mutex);
+    seen = req;
+    return workbook::response{200, "", {{"Content-Type", "text/plain"}}, "hello from upstream\n", ""};
+  });
+
+  auto const run = run_fetch(upstream.port(), "/greeting?lang=en", 2s, [&] { upstream.stop(); });
+  require_returned(run);
+  auto const& r = *run.result;
+  INFO(describe(run));
+  CHECK(!r.error);
+  CHECK(r.status == 200);
+  CHECK(r.body == "hello from upstream\n");
+
+  std::lock_guard lock(mutex);
+  REQUIRE(seen.has_value());
+  INFO("the upstream received " << seen->method << " " << seen->target);
+  CHECK(seen->method == "GET");
+  CHECK(seen->target == "/greeting?lang=en");
+  INFO("an HTTP/1.1 request needs a Host field, e.g. \"127.0.0.1:" << upstream.port() << "\"");
+  CHECK(std::any_of(seen->headers.begin(), seen->headers.end(),
+                    [](auto const& field) { return workbook::iequals(field.first, "Host"); }));
+}
+
+TEST_CASE("a 404 is an answer, not an error: status and body come back", "[AC1]")
+{
+  auto upstream = workbook::test_server::serving([](workbook::request const&) {
+    return workbook::response{404, "", {}, "no such thing\n", ""};
+  });
+
+  auto const run = run_fetch(upstream.port(), "/missing", 2s, [&] { upstream.stop(); });
+  require_returned(run);
+  auto const& r = *run.result;
+  INFO(describe(run));
+  CHECK(!r.error);
+  CHECK(r.status == 404);
+  CHECK(r.body == "no such thing\n");
+}
+
+TEST_CASE("a slow upstream that answers within the deadline is not cut off", "[AC1]")
+{
+  auto upstream = workbook::test_server::scripted(workbook::upstreams::slow(150ms, "worth the wait\n"));
+
+  auto const run = run_fetch(upstream.port(), "/", 1500ms, [&] { upstream.stop(); });
+  require_returned(run);
+  auto const& r = *run.result;
+  INFO(describe(run));
+  CHECK(!r.error);
+  CHECK(r.status == 200);
+  CHECK(r.body == "worth the wait\n");
+}
+
+TEST_CASE("an upstream that answers after 2 s: fetch returns after the 200 ms timeout", "[AC2]")
+{
+  auto upstream = workbook::test_server::scripted(workbook::upstreams::slow(2s));
+
+  auto const run = run_fetch(upstream.port(), "/", 200ms, [&] { upstream.stop(); });
+  require_returned(run);
+  INFO(describe(run));
+  INFO("a working deadline ends this exchange with an error about 200 ms after the call; a fetch "
+       "that waits for the upstream's answer (2 s) has no deadline on its reads");
+  INFO("the upstream accepted " << upstream.accepted() << " connection(s)");
+  CHECK(upstream.accepted() == 1);
+  CHECK(run.elapsed >= 190ms);    // not before the deadline...
+  CHECK(run.elapsed < 1500ms);    // ...and not when the upstream finally answers
+  CHECK(run.result->error);
+  CHECK(run.result->status == 0);
+}
+
+TEST_CASE("an upstream that never answers: fetch returns after the timeout and leaves no connection open",
+          "[AC2]")
+{
+  auto upstream = workbook::test_server::scripted(workbook::upstreams::silent());
+
+  auto const run = run_fetch(upstream.port(), "/", 200ms, [&] { upstream.stop(); });
+  require_returned(run);
+  INFO(describe(run));
+  CHECK(upstream.accepted() == 1);
+  CHECK(run.elapsed >= 190ms);
+  CHECK(run.elapsed < 1500ms);
+  CHECK(run.result->error);
+  // silent() holds the connection until the client closes it.
+  bool const closed = workbook::eventually([&] { return upstream.open() == 0; }, 1s);
+  INFO("connections the upstream still sees open: " << upstream.open());
+  CHECK(closed);
+}
+
+TEST_CASE("the error from a passed deadline compares equal to beast::error::timeout", "[AC3]")
+{
+  auto upstream = workbook::test_server::scripted(workbook::upstreams::silent());
+
+  auto const run = run_fetch(upstream.port(), "/", 200ms, [&] { upstream.stop(); });
+  require_returned(run);
+  auto const& r = *run.result;
+  INFO(describe(run));
+  INFO("compare the error_code itself, `ec == boost::beast::error::timeout`: not its message, "
+       "and not a code of your own standing in for it");
+  CHECK(r.error == boost::beast::error::timeout);
+  CHECK(r.status == 0);
+}
+
+TEST_CASE("a refused connection is an error, but not a timeout", "[AC3]")
+{
+  refusing_port closed;
+
+  auto const run = run_fetch(closed.port(), "/", 1000ms, {});
+  require_returned(run);
+  auto const& r = *run.result;
+  INFO(describe(run));
+  INFO("nothing listens on port " << closed.port() << ": the connect fails at once");
+  CHECK(r.error);
+  CHECK(r.error != boost::beast::error::timeout);
+  CHECK(r.status == 0);
+  CHECK(run.elapsed < 900ms);
+}
+
+TEST_CASE("one deadline covers the whole exchange: a dribbling response is cut off at the timeout", "[AC4]")
+{
+  // Progress every 30 ms for about 1.7 s: a deadline restarted before each
+  // read would never fire, only one for the whole exchange does.
+  auto upstream = workbook::test_server::scripted(workbook::upstreams::dribbling(dribbled_body, dribble_interval));
+
+  auto const run = run_fetch(upstream.port(), "/", 250ms, [&] { upstream.stop(); });
+  require_returned(run);
+  auto const& r = *run.result;
+  INFO(describe(run));
+  INFO("the upstream sends its 59-byte response one byte every " << dribble_interval.count()
+       << " ms, about 1.7 s in all; fetch should give up 250 ms after the call, in the middle of it. "
+          "A deadline renewed before each read never passes while a byte arrives every "
+       << dribble_interval.count() << " ms");
+  CHECK(run.elapsed >= 240ms);
+  CHECK(run.elapsed < 1000ms);
+  CHECK(r.error == boost::beast::error::timeout);
+  CHECK(r.status == 0);
+}

@@ -90,7 +90,7 @@ std::string first_error(std::string const& log, std::size_t max_lines)
           lines[j].find(": note: ") == std::string::npos)
         break;  // the next error or warning: one error at a time
       if (lines[j].rfind("FAILED:", 0) == 0 || lines[j].rfind("ninja:", 0) == 0 ||
-          lines[j].find("errors generated") != std::string::npos)
+          lines[j].find(" generated.") != std::string::npos)
         break;
       out += lines[j] + "\n";
     }
@@ -99,6 +99,19 @@ std::string first_error(std::string const& log, std::size_t max_lines)
   // No compiler diagnostic: a linker or CMake failure. Show the tail.
   return last_lines(log, max_lines);
 }
+
+namespace {
+
+// Paths inside the workbook read better relative to it: the student's file
+// is "exercises/task-02/fetch.cpp", not an absolute path.
+std::string relative_to(std::string text, fs::path const& root)
+{
+  std::string const prefix = root.string() + "/";
+  for (std::size_t p; (p = text.find(prefix)) != std::string::npos;) text.erase(p, prefix.size());
+  return text;
+}
+
+} // namespace
 
 build_result configure(build_settings const& s)
 {
@@ -134,7 +147,7 @@ build_result build(build_settings const& s, std::vector<std::string> const& targ
   r.ok = rc == 0;
   if (!r.ok) {
     r.failed_objects = failed_objects(output);
-    r.first_error = first_error(output);
+    r.first_error = relative_to(first_error(output), s.root);
     // Ninja re-runs CMake when a globbed directory changed; a failure there
     // is the workbook's, not a compile error.
     r.configure_failed = r.failed_objects.empty() &&

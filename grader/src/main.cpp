@@ -1,37 +1,26 @@
-// grader: build and grade the workbook's tasks.
-//
-//   grader                      list the tasks (same as `grader list`)
-//   grader task-05              grade your stub for task 05
-//   grader task-05 --reference  the same against the reference
-//   grader selftest             prove the workbook: references pass, stubs fail
+// grader: build and grade the workbook's tasks. Argument parsing only; the
+// verbs live in commands.cpp, watch.cpp and selftest.cpp.
 //
 // Exit codes: 0 every criterion passes (or the verb succeeded); 1 a criterion
-// fails, including code that does not compile, crashes or hangs; 2 usage
-// errors, or the workbook itself cannot be configured or built.
+// fails, including code that does not compile, crashes or hangs (or the verb
+// was refused, e.g. reveal before a pass); 2 usage errors, or the workbook
+// itself cannot be configured or built.
 #include "catalog.hpp"
-#include "grade.hpp"
-#include "progress.hpp"
-#include "report.hpp"
+#include "commands.hpp"
 #include "selftest.hpp"
 #include "terminal.hpp"
 #include "text.hpp"
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <iostream>
 
 namespace fs = std::filesystem;
 using namespace grader;
 
 namespace {
-
-constexpr int exit_pass = 0;
-constexpr int exit_fail = 1;
-constexpr int exit_usage = 2;
 
 // The workbook is the directory holding CMakePresets.json and exercises/:
 // WORKBOOK_ROOT (set by bin/grader), else the nearest one above the binary.
@@ -55,73 +44,14 @@ workbook_paths paths_for(fs::path const& root)
   return paths;
 }
 
-progress_store open_progress(fs::path const& root)
+// "5", "05", "task-5" all name task-05; an unknown id gets the nearest guess.
+task const* resolve(catalog const& cat, std::string const& word)
 {
-  progress_store store(root / ".grader" / "progress.json");
-  if (auto message = store.load()) std::fprintf(stderr, "grader: %s\n", message->c_str());
-  return store;
-}
-
-int cmd_list(catalog const& cat)
-{
-  auto const progress = open_progress(cat.root());
-  std::printf("%s\n\n", term::bold("Beast HTTP workbook").c_str());
-  std::string next;
-  for (auto const& t : cat.tasks()) {
-    auto const record = progress.get(t.id);
-    std::string mark = term::dim(std::string(term::dot()));
-    std::string state = "";
-    if (record && record->verdict == "passed") mark = term::green(std::string(term::tick()));
-    else if (record) {
-      mark = term::red(std::string(term::cross()));
-      state = fmt::format("{}/{}", record->criteria_passed, record->criteria_total);
-    }
-    if (next.empty() && !(record && record->verdict == "passed")) next = t.id;
-    std::string title = t.title;
-    if (!t.sound()) title += term::yellow("  (incomplete: grader selftest says why)");
-    std::printf("  %s %-10s %-8s %-5s %s\n", mark.c_str(), t.id.c_str(), t.difficulty.c_str(), state.c_str(), title.c_str());
-  }
-  if (cat.tasks().empty()) std::printf("  (no tasks found under %s)\n", (cat.root() / "exercises").c_str());
-  if (!next.empty()) std::printf("\nNext: grader %s   (read exercises/%s/README.md first)\n", next.c_str(), next.c_str());
-  else if (!cat.tasks().empty()) std::printf("\nEvery task passes.\n");
-  return exit_pass;
-}
-
-int cmd_grade(workbook_paths const& paths, catalog const& cat, std::string const& id, bool reference,
-              bool json, bool verbose)
-{
-  task const* t = cat.find(id);
-  if (!t->sound()) {
-    std::fprintf(stderr, "grader: %s is incomplete:\n", id.c_str());
-    for (auto const& p : t->problems)
-      std::fprintf(stderr, "  %s: %s\n    fix: %s\n", p.file.c_str(), p.what.c_str(), p.fix.c_str());
-    return exit_usage;
-  }
-  std::string const variant = reference ? "reference" : "stub";
-  auto const v = grade(paths, *t, variant);
-  if (json) std::cout << to_json(*t, v).dump(2) << "\n";
-  else {
-    report_options options;
-    if (verbose) options.max_failures_per_criterion = 100;
-    print_verdict(*t, v, options);
-  }
-  if (v.result == verdict::outcome::workbook_broken) return exit_usage;
-  if (!reference) {
-    auto progress = open_progress(paths.root);
-    task_record r;
-    if (auto old = progress.get(id)) r = *old;
-    r.verdict = v.all_passed() ? "passed" : "failed";
-    r.criteria_passed = v.passed_count();
-    r.criteria_total = static_cast<int>(v.criteria.size());
-    r.when = now_iso8601();
-    progress.set(id, r);
-    try {
-      progress.save();
-    } catch (std::exception const& e) {
-      std::fprintf(stderr, "grader: could not record progress: %s\n", e.what());
-    }
-  }
-  return v.all_passed() ? exit_pass : exit_fail;
+  if (task const* t = cat.find(normalize_task_id(word))) return t;
+  std::string const guess = nearest(word, cat.ids());
+  std::fprintf(stderr, "grader: no task '%s'.%s Try 'grader list'.\n", word.c_str(),
+               guess.empty() ? "" : (" Did you mean '" + guess + "'?").c_str());
+  return nullptr;
 }
 
 } // namespace
@@ -135,24 +65,21 @@ int main(int argc, char** argv)
     return exit_usage;
   }
   catalog const cat(root);
-  auto const paths = paths_for(root);
+  context const ctx{paths_for(root), cat};
 
-  // `grader task-05 ...` is shorthand for `grader grade task-05 ...`; "5",
-  // "05" and "task-5" mean task-05 too.
+  // `grader task-05 ...` is shorthand for `grader grade task-05 ...`.
   std::vector<std::string> args(argv, argv + argc);
-  std::vector<std::string> const verbs{"list", "grade", "selftest", "help"};
+  std::vector<std::string> const verbs{"list", "grade", "hint", "reveal", "watch", "reset", "tally", "selftest", "help"};
   if (args.size() > 1 && !args[1].empty() && args[1][0] != '-' &&
       std::find(verbs.begin(), verbs.end(), args[1]) == verbs.end()) {
-    std::string const id = normalize_task_id(args[1]);
-    if (!cat.find(id)) {
+    if (!cat.find(normalize_task_id(args[1]))) {
       std::vector<std::string> candidates = cat.ids();
       candidates.insert(candidates.end(), verbs.begin(), verbs.end());
       std::string const guess = nearest(args[1], candidates);
-      std::fprintf(stderr, "grader: no task or verb '%s'.%s Try 'grader list'.\n", args[1].c_str(),
+      std::fprintf(stderr, "grader: no task or verb '%s'.%s Try 'grader --help'.\n", args[1].c_str(),
                    guess.empty() ? "" : (" Did you mean '" + guess + "'?").c_str());
       return exit_usage;
     }
-    args[1] = id;
     args.insert(args.begin() + 1, "grade");
   }
   if (args.size() > 1 && args[1] == "help") args[1] = "--help";
@@ -161,31 +88,59 @@ int main(int argc, char** argv)
   app.require_subcommand(0, 1);
   app.footer(
       "Examples:\n"
-      "  grader                      list the tasks and what to do next\n"
-      "  grader task-01              grade your code for task 01\n"
-      "  grader task-01 --reference  grade the reference (what passing looks like)\n"
-      "  grader selftest             prove every reference passes and every stub fails\n"
+      "  grader                        the tasks, your status and score, what to do next\n"
+      "  grader task-01                grade your code for task 01\n"
+      "  grader task-01 --reference    what passing looks like\n"
+      "  grader watch task-01          grade again on every save\n"
+      "  grader hint task-01           the next hint\n"
+      "  grader tally                  your scores against the rubric's bands\n"
+      "  grader selftest               prove the workbook: references pass, stubs fail\n"
       "\n"
-      "Exit codes: 0 all criteria pass; 1 a criterion fails (including code that does\n"
-      "not compile, crashes or hangs); 2 usage error or the workbook cannot be built.\n"
-      "Coming: hint, reveal, watch, tally, reset (students); check, new, export\n"
-      "(instructors); mark (CI).");
+      "Exit codes: 0 all criteria pass / done; 1 a criterion fails (including code that\n"
+      "does not compile, crashes or hangs) or the verb was refused; 2 usage error or the\n"
+      "workbook cannot be built.");
 
-  auto* list = app.add_subcommand("list", "Every task with its difficulty and status (the default)");
+  auto* list_cmd = app.add_subcommand("list", "Every task: difficulty, status, score, and what to do next (the default)");
 
   std::string task_id;
-  bool reference = false, json = false, verbose = false;
+  grade_options go;
   auto* grade_cmd = app.add_subcommand("grade", "Grade one task (also: grader task-NN)");
-  grade_cmd->add_option("task", task_id, "Task id, e.g. task-05")->required();
-  grade_cmd->add_flag("--reference", reference, "Grade the reference instead of your stub");
-  grade_cmd->add_flag("--json", json, "Print the verdict as JSON (for scripts and CI)");
-  grade_cmd->add_flag("-v,--verbose", verbose, "Show every failing test, not the first two per criterion");
-  grade_cmd->footer("Exit codes: 0 all criteria pass; 1 any fails; 2 usage or workbook error.");
+  grade_cmd->add_option("task", task_id, "Task id, e.g. task-05 (or 5)")->required();
+  grade_cmd->add_flag("--reference", go.reference, "Grade the reference instead of your code");
+  grade_cmd->add_flag("--json", go.json, "Print the verdict as JSON (for scripts and CI)");
+  grade_cmd->add_flag("-v,--verbose", go.verbose, "Show every failing test, not the first two per criterion");
+  grade_cmd->add_flag("--log", go.full_log, "Also print the full build or test log");
+  grade_cmd->add_flag("--no-prompt", [&](std::int64_t) { go.ask_self_grade = false; },
+                      "Do not ask for a self-grade (NOTES.md's 'Self-grade: N' still counts)");
+  grade_cmd->footer("After a passing run on a terminal the grader asks for your self-grade (rubric.md)\n"
+                    "and records it, capped by the evidence. Exit codes: 0 all pass; 1 any fails; 2 usage.");
+
+  bool all_hints = false;
+  auto* hint_cmd = app.add_subcommand("hint", "Show the task's next hint (they come one at a time)");
+  hint_cmd->add_option("task", task_id, "Task id")->required();
+  hint_cmd->add_flag("--all", all_hints, "Show every hint");
+
+  bool force = false;
+  auto* reveal_cmd = app.add_subcommand("reveal", "Show the reference and its WHY.md, once your code passes");
+  reveal_cmd->add_option("task", task_id, "Task id")->required();
+  reveal_cmd->add_flag("--force", force, "Show it before a pass; caps the task's score at 0");
+
+  auto* watch_cmd = app.add_subcommand("watch", "Grade again on every save of the task's files; q quits");
+  watch_cmd->add_option("task", task_id, "Task id")->required();
+  watch_cmd->add_flag("-v,--verbose", go.verbose, "Show every failing test");
+
+  bool yes = false;
+  auto* reset_cmd = app.add_subcommand("reset", "Restore the task's original stub (NOTES.md untouched; your version is backed up)");
+  reset_cmd->add_option("task", task_id, "Task id")->required();
+  reset_cmd->add_flag("-y,--yes", yes, "Do not ask for confirmation");
+
+  auto* tally_cmd = app.add_subcommand("tally", "Your scores, the total, and the rubric's band for it");
 
   selftest_options st;
   auto* selftest_cmd = app.add_subcommand("selftest", "Prove the workbook sound: build all, references pass, stubs fail, grader tests pass");
   selftest_cmd->add_option("tasks", st.only, "Only these tasks (default: all)");
   selftest_cmd->add_flag("-v,--verbose", st.verbose, "Show test counts per task");
+  selftest_cmd->add_flag("--quick", st.quick, "Skip the end-to-end run of a student's session (about a minute)");
   selftest_cmd->footer("Ends with the line 'N passed, M failed'; exits 0 only when M is 0.");
 
   std::vector<char const*> cargs;
@@ -198,28 +153,26 @@ int main(int argc, char** argv)
   }
 
   try {
-    if (*grade_cmd) {
-      std::string const id = normalize_task_id(task_id);
-      if (!cat.find(id)) {
-        std::string const guess = nearest(task_id, cat.ids());
-        std::fprintf(stderr, "grader: no task '%s'.%s\n", task_id.c_str(),
-                     guess.empty() ? "" : (" Did you mean '" + guess + "'?").c_str());
-        return exit_usage;
-      }
-      return cmd_grade(paths, cat, id, reference, json, verbose);
-    }
+    auto with_task = [&](auto&& verb) -> int {
+      task const* t = resolve(cat, task_id);
+      return t ? verb(*t) : exit_usage;
+    };
+    if (*grade_cmd) return with_task([&](task const& t) { return cmd_grade(ctx, t, go); });
+    if (*hint_cmd) return with_task([&](task const& t) { return cmd_hint(ctx, t, all_hints); });
+    if (*reveal_cmd) return with_task([&](task const& t) { return cmd_reveal(ctx, t, force); });
+    if (*watch_cmd) return with_task([&](task const& t) { return cmd_watch(ctx, t, go); });
+    if (*reset_cmd) return with_task([&](task const& t) { return cmd_reset(ctx, t, yes); });
+    if (*tally_cmd) return cmd_tally(ctx);
     if (*selftest_cmd) {
       for (auto& id : st.only) {
-        id = normalize_task_id(id);
-        if (!cat.find(id)) {
-          std::fprintf(stderr, "grader: no task '%s'\n", id.c_str());
-          return exit_usage;
-        }
+        task const* t = resolve(cat, id);
+        if (!t) return exit_usage;
+        id = t->id;
       }
-      return selftest(paths, cat, st);
+      return selftest(ctx.paths, cat, st);
     }
-    (void)list;
-    return cmd_list(cat);
+    (void)list_cmd;
+    return cmd_list(ctx);
   } catch (std::exception const& e) {
     std::fprintf(stderr, "grader: %s\n", e.what());
     return exit_usage;

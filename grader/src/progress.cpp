@@ -18,16 +18,34 @@ namespace fs = std::filesystem;
 
 namespace {
 
+bool known_field(std::string const& k)
+{
+  for (char const* f : {"verdict", "criteria_passed", "criteria_total", "when", "self_grade", "score",
+                        "cap_reason", "revealed", "forced_reveal", "hints_shown"})
+    if (k == f) return true;
+  return false;
+}
+
 std::optional<task_record> record_from(nlohmann::json const& j)
 {
   if (!j.is_object() || !j.contains("verdict") || !j["verdict"].is_string()) return std::nullopt;
   task_record r;
-  r.verdict = j["verdict"];
-  r.criteria_passed = j.value("criteria_passed", 0);
-  r.criteria_total = j.value("criteria_total", 0);
-  r.when = j.value("when", "");
+  try {
+    r.verdict = j["verdict"];
+    r.criteria_passed = j.value("criteria_passed", 0);
+    r.criteria_total = j.value("criteria_total", 0);
+    r.when = j.value("when", "");
+    if (j.contains("self_grade") && j["self_grade"].is_number_integer()) r.self_grade = j["self_grade"].get<int>();
+    if (j.contains("score") && j["score"].is_number_integer()) r.score = j["score"].get<int>();
+    r.cap_reason = j.value("cap_reason", "");
+    r.revealed = j.value("revealed", false);
+    r.forced_reveal = j.value("forced_reveal", false);
+    r.hints_shown = j.value("hints_shown", std::vector<int>{});
+  } catch (nlohmann::json::exception const&) {
+    return std::nullopt;  // a field of the wrong type: the record is damaged
+  }
   for (auto const& [k, v] : j.items())
-    if (k != "verdict" && k != "criteria_passed" && k != "criteria_total" && k != "when") r.extra[k] = v;
+    if (!known_field(k)) r.extra[k] = v;
   return r;
 }
 
@@ -38,6 +56,12 @@ nlohmann::json json_of(task_record const& r)
   j["criteria_passed"] = r.criteria_passed;
   j["criteria_total"] = r.criteria_total;
   j["when"] = r.when;
+  if (r.self_grade) j["self_grade"] = *r.self_grade;
+  if (r.score) j["score"] = *r.score;
+  if (!r.cap_reason.empty()) j["cap_reason"] = r.cap_reason;
+  if (r.revealed) j["revealed"] = true;
+  if (r.forced_reveal) j["forced_reveal"] = true;
+  if (!r.hints_shown.empty()) j["hints_shown"] = r.hints_shown;
   return j;
 }
 

@@ -8,17 +8,24 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace grader {
 
 struct task_record {
-  std::string verdict;        // "passed" | "failed"
+  std::string verdict;        // "passed" | "failed" (of the student's code, never the reference)
   int criteria_passed = 0;
   int criteria_total = 0;
   std::string when;           // ISO 8601, UTC
-  nlohmann::json extra = nlohmann::json::object();   // later fields (score, hints, reveal)
+  std::optional<int> self_grade;   // what the student claimed
+  std::optional<int> score;        // the claim capped by the evidence
+  std::string cap_reason;          // why the evidence capped it, "" if it did not
+  bool revealed = false;           // the reference was shown
+  bool forced_reveal = false;      // ... with --force, before a pass: score capped at 0
+  std::vector<int> hints_shown;    // indices into the README's hints
+  nlohmann::json extra = nlohmann::json::object();   // fields a newer grader wrote
 };
 
 class progress_store {

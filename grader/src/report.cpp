@@ -141,9 +141,13 @@ void print_verdict(task const& t, verdict const& v, report_options const& option
           }
         }
       }
-      if (options.hints)
-        for (auto const& h : t.hints_for(cv.what.id))
-          std::printf("         %s %s\n", term::yellow("hint:").c_str(), h.text.c_str());
+      // One hint at a time: the first for this criterion here, the rest on request.
+      auto const hints = t.hints_for(cv.what.id);
+      if (options.hints && !hints.empty()) {
+        std::printf("         %s %s\n", term::yellow("hint:").c_str(), hints.front().text.c_str());
+        if (hints.size() > 1)
+          std::printf("         %s\n", term::dim(fmt::format("({} more: grader hint {})", hints.size() - 1, t.id)).c_str());
+      }
     }
     for (auto const& c : v.untagged)
       std::printf("  %s untagged test \"%s\": %s\n", term::yellow("!").c_str(), c.name.c_str(), status_text(c).c_str());

@@ -2,6 +2,8 @@
 #include "terminal.hpp"
 #include "text.hpp"
 
+#include <workbook/process.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -107,6 +109,17 @@ int selftest(workbook_paths const& paths, catalog const& cat, selftest_options c
   }
   if (!own.started) failed = own.error;
   t.check(own.started && failed.empty(), fmt::format("grader unit tests ({}/{} cases)", passed_cases, own.cases.size()), failed);
+
+  if (!options.quick && options.only.empty()) {
+    // The student's whole flow, driven through bin/grader in a scratch copy.
+    term::progress("end to end: a student's session with task-01, in a scratch copy (about a minute)…");
+    auto const e2e = workbook::run_process({(paths.root / "grader" / "test" / "e2e.sh").string()},
+                                           std::chrono::minutes(15));
+    term::progress_done();
+    t.check(e2e.exit_code == 0 && !e2e.timed_out,
+            "end to end: list, fail with hints, fix, self-grade capped then earned, tally, reveal, watch, reset",
+            e2e.timed_out ? "timed out after 15 minutes\n" + last_lines(e2e.output, 30) : last_lines(e2e.output, 30));
+  }
 
   std::printf("\n%d passed, %d failed\n", t.passed(), t.failed());
   return t.failed() == 0 ? 0 : 1;

@@ -12,6 +12,7 @@ namespace grader {
 struct selftest_options {
   std::vector<std::string> only;   // task ids; empty: all
   bool verbose = false;
+  bool quick = false;              // skip the end-to-end run (about a minute)
 };
 
 int selftest(workbook_paths const& paths, catalog const& cat, selftest_options const& options);

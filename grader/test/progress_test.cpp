@@ -26,7 +26,14 @@ std::string slurp(fs::path const& p)
   return s.str();
 }
 
-task_record passed(int n) { return {"passed", n, n, "2026-01-01T00:00:00Z", nlohmann::json::object()}; }
+task_record passed(int n)
+{
+  task_record r;
+  r.verdict = "passed";
+  r.criteria_passed = r.criteria_total = n;
+  r.when = "2026-01-01T00:00:00Z";
+  return r;
+}
 
 } // namespace
 
@@ -35,15 +42,28 @@ TEST_CASE("progress round-trips and keeps unknown fields", "[progress]")
   temp_dir dir;
   progress_store a(dir.path / "progress.json");
   auto r = passed(4);
-  r.extra["score"] = 2;
+  r.score = 2;
+  r.self_grade = 3;
+  r.cap_reason = "NOTES.md's Cross-cutting concern section is not filled in";
+  r.hints_shown = {0, 2};
+  r.extra["from_a_newer_grader"] = "kept";
   a.set("task-01", r);
-  a.set("task-02", {"failed", 1, 3, "2026-01-02T00:00:00Z", nlohmann::json::object()});
+  auto f = passed(3);
+  f.verdict = "failed";
+  f.criteria_passed = 1;
+  a.set("task-02", f);
   a.save();
 
   progress_store b(dir.path / "progress.json");
   CHECK_FALSE(b.load().has_value());
   REQUIRE(b.get("task-01"));
-  CHECK(b.get("task-01")->extra["score"] == 2);
+  auto const one = *b.get("task-01");
+  CHECK(one.score == 2);
+  CHECK(one.self_grade == 3);
+  CHECK(one.cap_reason == r.cap_reason);
+  CHECK(one.hints_shown == std::vector<int>{0, 2});
+  CHECK(one.extra["from_a_newer_grader"] == "kept");
+  CHECK_FALSE(one.revealed);
   CHECK(b.get("task-02")->criteria_passed == 1);
   CHECK_FALSE(b.get("task-03"));
   // No temporary file left behind.

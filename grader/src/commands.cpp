@@ -1,0 +1,406 @@
+#include "commands.hpp"
+#include "progress.hpp"
+#include "report.hpp"
+#include "rubric.hpp"
+#include "terminal.hpp"
+#include "text.hpp"
+
+#include <workbook/process.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <unistd.h>
+
+namespace grader {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path state_dir(context const& ctx) { return ctx.paths.root / ".grader"; }
+
+progress_store open_progress(context const& ctx)
+{
+  progress_store store(state_dir(ctx) / "progress.json");
+  if (auto message = store.load()) std::fprintf(stderr, "grader: %s\n", message->c_str());
+  return store;
+}
+
+void save_progress(progress_store const& store)
+{
+  try {
+    store.save();
+  } catch (std::exception const& e) {
+    std::fprintf(stderr, "grader: could not record progress: %s\n", e.what());
+  }
+}
+
+std::string read_text(fs::path const& p)
+{
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The files a student edits: the task directory's top-level sources. NOTES.md
+// is theirs too but never reset.
+std::vector<fs::path> stub_files(task const& t)
+{
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (auto const& e : fs::directory_iterator(t.exercise_dir, ec)) {
+    auto const ext = e.path().extension();
+    if (e.is_regular_file() && (ext == ".cpp" || ext == ".hpp")) files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// The first time the grader meets a task it keeps a copy of the files as
+// they are, for `reset` when git cannot help, and of NOTES.md as the template.
+void keep_pristine_copy(context const& ctx, task const& t)
+{
+  fs::path const dir = state_dir(ctx) / "pristine" / t.id;
+  if (fs::exists(dir)) return;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  auto files = stub_files(t);
+  files.push_back(t.exercise_dir / "NOTES.md");
+  for (auto const& f : files) fs::copy_file(f, dir / f.filename(), fs::copy_options::overwrite_existing, ec);
+}
+
+// The original text of a workbook file: from git (the upstream's version
+// first), else the grader's pristine copy; nullopt if neither has it.
+std::optional<std::string> original_of(context const& ctx, task const& t, fs::path const& file)
+{
+  std::string const rel = fs::relative(file, ctx.paths.root).string();
+  auto const tracked = workbook::run_process({"git", "-C", ctx.paths.root.string(), "ls-files", "--error-unmatch", rel},
+                                             std::chrono::seconds(10));
+  if (tracked.exit_code == 0) {
+    for (std::string rev : {"origin/HEAD", "origin/main", "HEAD"}) {
+      auto const shown = workbook::run_process({"git", "-C", ctx.paths.root.string(), "show", rev + ":" + rel},
+                                               std::chrono::seconds(10));
+      if (shown.exit_code == 0) return shown.output;
+    }
+  }
+  fs::path const copy = state_dir(ctx) / "pristine" / t.id / file.filename();
+  if (fs::exists(copy)) return read_text(copy);
+  return std::nullopt;
+}
+
+bool ask_yes_no(std::string const& question)
+{
+  std::printf("%s [y/N] ", question.c_str());
+  std::fflush(stdout);
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  answer = trim(answer);
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+bool interactive_session() { return ::isatty(STDIN_FILENO) == 1 && term::interactive(); }
+
+// Asks for a self-grade on the terminal; nullopt if the student skips.
+std::optional<int> ask_self_grade(rubric const& r, score_decision const& d, std::optional<int> suggestion)
+{
+  std::printf("\n%s\n", term::bold("Score yourself (rubric.md):").c_str());
+  for (auto const& level : r.levels) {
+    std::string const line = fmt::format("  {}  {}", level.score, level.takes);
+    std::printf("%s\n", level.score > d.cap ? term::dim(line).c_str() : line.c_str());
+  }
+  if (d.cap < 3) std::printf("  %s\n", term::dim(fmt::format("(the evidence supports up to {}: {})", d.cap, d.cap_reason)).c_str());
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::printf("Your self-grade, 0–3%s (Enter to skip): ",
+                suggestion ? fmt::format(" [{}]", *suggestion).c_str() : "");
+    std::fflush(stdout);
+    std::string answer;
+    if (!std::getline(std::cin, answer)) return std::nullopt;
+    answer = trim(answer);
+    if (answer.empty()) return suggestion;
+    if (answer.size() == 1 && answer[0] >= '0' && answer[0] <= '3') return answer[0] - '0';
+    std::printf("  a number from 0 to 3, please\n");
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------- list
+
+int cmd_list(context const& ctx)
+{
+  auto const progress = open_progress(ctx);
+  std::printf("%s\n\n", term::bold("Beast HTTP workbook").c_str());
+  std::printf("  %s %-10s %-7s %-6s %-5s %s\n", " ", "task", "level", "tests", "score", "title");
+  std::string next;
+  for (auto const& t : ctx.cat.tasks()) {
+    auto const record = progress.get(t.id);
+    bool const passed = record && record->verdict == "passed";
+    std::string mark = term::dim(std::string(term::dot()));
+    if (passed) mark = term::green(std::string(term::tick()));
+    else if (record) mark = term::red(std::string(term::cross()));
+    std::string const tests = record ? fmt::format("{}/{}", record->criteria_passed, record->criteria_total) : "";
+    std::string const score = record && record->score ? std::to_string(*record->score) : "·";
+    if (next.empty() && !passed) next = t.id;
+    std::string title = t.title;
+    if (!t.sound()) title += term::yellow("  (incomplete: grader selftest says why)");
+    std::printf("  %s %-10s %-7s %-6s %-5s %s\n", mark.c_str(), t.id.c_str(), t.difficulty.c_str(), tests.c_str(),
+                score.c_str(), title.c_str());
+  }
+  if (ctx.cat.tasks().empty()) std::printf("  (no tasks found under %s)\n", (ctx.paths.root / "exercises").c_str());
+  if (!next.empty()) std::printf("\nNext: grader %s   (read exercises/%s/README.md first)\n", next.c_str(), next.c_str());
+  else if (!ctx.cat.tasks().empty()) std::printf("\nEvery task passes. `grader tally` adds up your scores.\n");
+  return exit_pass;
+}
+
+// ---------------------------------------------------------------- grade
+
+int cmd_grade(context const& ctx, task const& t, grade_options const& options)
+{
+  if (!t.sound()) {
+    std::fprintf(stderr, "grader: %s is incomplete:\n", t.id.c_str());
+    for (auto const& p : t.problems)
+      std::fprintf(stderr, "  %s: %s\n    fix: %s\n", p.file.c_str(), p.what.c_str(), p.fix.c_str());
+    return exit_usage;
+  }
+  std::string const variant = options.reference ? "reference" : "stub";
+  if (!options.reference) keep_pristine_copy(ctx, t);
+  auto const v = grade(ctx.paths, t, variant);
+
+  nlohmann::json json = options.json ? to_json(t, v) : nlohmann::json();
+  if (!options.json) {
+    report_options ro;
+    if (options.verbose) ro.max_failures_per_criterion = 100;
+    print_verdict(t, v, ro);
+    if (options.full_log && !v.log.empty()) {
+      std::printf("\n%s\n", term::dim("--- full log: " + v.log).c_str());
+      std::fputs(read_text(v.log).c_str(), stdout);
+    }
+  }
+  if (v.result == verdict::outcome::workbook_broken) {
+    if (options.json) std::cout << json.dump(2) << "\n";
+    return exit_usage;
+  }
+
+  if (!options.reference) {
+    auto progress = open_progress(ctx);
+    task_record r = progress.get(t.id).value_or(task_record{});
+    r.verdict = v.all_passed() ? "passed" : "failed";
+    r.criteria_passed = v.passed_count();
+    r.criteria_total = static_cast<int>(v.criteria.size());
+    r.when = now_iso8601();
+
+    // The rubric: the self-grade (asked, or read from NOTES.md) capped by the evidence.
+    auto const notes = read_notes(read_text(t.exercise_dir / "NOTES.md"),
+                                  read_text(state_dir(ctx) / "pristine" / t.id / "NOTES.md"));
+    std::optional<int> self = notes.self_grade ? notes.self_grade : r.self_grade;
+    auto decision = decide_score(v.all_passed(), r.forced_reveal, notes, self);
+    if (v.all_passed() && options.ask_self_grade && !options.json && interactive_session()) {
+      try {
+        auto const rub = load_rubric(ctx.paths.root / "rubric.md");
+        if (auto answer = ask_self_grade(rub, decision, self)) self = answer;
+        decision = decide_score(true, r.forced_reveal, notes, self);
+      } catch (std::exception const& e) {
+        std::fprintf(stderr, "grader: %s\n", e.what());
+      }
+    }
+    r.self_grade = self;
+    r.score = decision.score;
+    r.cap_reason = decision.score && *decision.score < *self ? decision.cap_reason : "";
+    progress.set(t.id, r);
+    save_progress(progress);
+
+    if (options.json) {
+      json["rubric"] = {{"cap", decision.cap}, {"cap_reason", decision.cap_reason},
+                        {"self_grade", self ? nlohmann::json(*self) : nlohmann::json()},
+                        {"score", decision.score ? nlohmann::json(*decision.score) : nlohmann::json()}};
+    } else if (v.all_passed()) {
+      if (!self)
+        std::printf("Rubric: no self-grade yet. Add a line 'Self-grade: N' to exercises/%s/NOTES.md "
+                    "(the evidence supports up to %d%s).\n",
+                    t.id.c_str(), decision.cap, decision.cap < 3 ? ("; " + decision.cap_reason).c_str() : "");
+      else if (*decision.score < *self)
+        std::printf("Rubric: you said %d; recorded %d, because %s.\n", *self, *decision.score, decision.cap_reason.c_str());
+      else
+        std::printf("Rubric: recorded %d.\n", *decision.score);
+    }
+  }
+  if (options.json) std::cout << json.dump(2) << "\n";
+  return v.all_passed() ? exit_pass : exit_fail;
+}
+
+// ---------------------------------------------------------------- hint
+
+int cmd_hint(context const& ctx, task const& t, bool all)
+{
+  if (t.hints.empty()) {
+    std::printf("%s has no hints.\n", t.id.c_str());
+    return exit_pass;
+  }
+  auto progress = open_progress(ctx);
+  task_record r = progress.get(t.id).value_or(task_record{});
+  if (r.verdict.empty()) r.verdict = "failed";
+  auto shown = [&](int i) { return std::find(r.hints_shown.begin(), r.hints_shown.end(), i) != r.hints_shown.end(); };
+  auto print = [&](int i) {
+    auto const& h = t.hints[static_cast<std::size_t>(i)];
+    std::printf("%s %s\n  %s\n", term::bold(fmt::format("Hint {} of {}", i + 1, t.hints.size())).c_str(),
+                term::dim("(" + h.criterion + ")").c_str(), h.text.c_str());
+    if (!shown(i)) r.hints_shown.push_back(i);
+  };
+  int const n = static_cast<int>(t.hints.size());
+  if (all) {
+    for (int i = 0; i < n; ++i) print(i);
+  } else {
+    int next = -1;
+    for (int i = 0; i < n && next < 0; ++i)
+      if (!shown(i)) next = i;
+    if (next < 0) {
+      std::printf("All %d hints of %s have been shown: `grader hint %s --all` lists them again.\n", n, t.id.c_str(),
+                  t.id.c_str());
+      return exit_pass;
+    }
+    print(next);
+    int const left = n - static_cast<int>(r.hints_shown.size());
+    if (left > 0) std::printf("\n%s\n", term::dim(fmt::format("{} more: run `grader hint {}` again.", left, t.id)).c_str());
+  }
+  progress.set(t.id, r);
+  save_progress(progress);
+  return exit_pass;
+}
+
+// ---------------------------------------------------------------- reveal
+
+int cmd_reveal(context const& ctx, task const& t, bool force)
+{
+  auto progress = open_progress(ctx);
+  task_record r = progress.get(t.id).value_or(task_record{});
+  bool const passed = r.verdict == "passed";
+  if (!passed && !force) {
+    std::printf("%s does not pass yet%s. The reference and its reasoning are shown once your code passes:\n"
+                "working it out is the exercise. `grader hint %s` helps one step at a time.\n"
+                "`grader reveal %s --force` shows it now and caps this task's score at 0.\n",
+                t.id.c_str(), r.verdict.empty() ? " (not graded yet)" : fmt::format(" (last run: {}/{} criteria)", r.criteria_passed, r.criteria_total).c_str(),
+                t.id.c_str(), t.id.c_str());
+    return exit_fail;
+  }
+  if (!passed) {
+    r.forced_reveal = true;
+    r.score = 0;
+    r.cap_reason = "the reference was revealed with --force before your code passed";
+    if (r.verdict.empty()) r.verdict = "failed";
+  }
+  r.revealed = true;
+  progress.set(t.id, r);
+  save_progress(progress);
+
+  std::printf("%s\n\n", term::bold(t.id + " · " + t.title + " · the reference").c_str());
+  std::fputs(read_text(t.solution_dir / "WHY.md").c_str(), stdout);
+  std::error_code ec;
+  std::vector<fs::path> sources;
+  for (auto const& e : fs::directory_iterator(t.solution_dir, ec))
+    if (e.path().extension() == ".cpp" || e.path().extension() == ".hpp") sources.push_back(e.path());
+  std::sort(sources.begin(), sources.end());
+  for (auto const& s : sources) {
+    std::printf("\n%s\n\n", term::bold("── " + fs::relative(s, ctx.paths.root).string() + " ──").c_str());
+    std::fputs(read_text(s).c_str(), stdout);
+  }
+  if (!passed) std::printf("\n%s\n", term::yellow("Recorded: revealed before a pass; this task scores 0.").c_str());
+  return exit_pass;
+}
+
+// ---------------------------------------------------------------- reset
+
+int cmd_reset(context const& ctx, task const& t, bool yes)
+{
+  std::vector<std::pair<fs::path, std::string>> changes;
+  for (auto const& file : stub_files(t)) {
+    auto original = original_of(ctx, t, file);
+    if (!original) {
+      std::fprintf(stderr, "grader: no original of %s: it is not in git and the grader kept no copy.\n",
+                   fs::relative(file, ctx.paths.root).c_str());
+      return exit_fail;
+    }
+    if (*original != read_text(file)) changes.emplace_back(file, std::move(*original));
+  }
+  if (changes.empty()) {
+    std::printf("%s is as it was shipped; nothing to reset.\n", t.id.c_str());
+    return exit_pass;
+  }
+  std::string list;
+  for (auto const& [file, _] : changes) list += "  " + fs::relative(file, ctx.paths.root).string() + "\n";
+  fs::path const backup = state_dir(ctx) / "backup" / (t.id + "-" + now_iso8601());
+  std::printf("These files will be restored to the original stub (NOTES.md is not touched):\n%s"
+              "Your versions are kept in %s.\n",
+              list.c_str(), fs::relative(backup, ctx.paths.root).c_str());
+  if (!yes) {
+    if (!interactive_session()) {
+      std::fprintf(stderr, "grader: not on a terminal; run `grader reset %s --yes` to confirm.\n", t.id.c_str());
+      return exit_usage;
+    }
+    if (!ask_yes_no("Reset " + t.id + "?")) {
+      std::printf("Nothing changed.\n");
+      return exit_fail;
+    }
+  }
+  fs::create_directories(backup);
+  for (auto const& [file, original] : changes) {
+    fs::copy_file(file, backup / file.filename(), fs::copy_options::overwrite_existing);
+    fs::path tmp = file;
+    tmp += ".grader-reset";
+    std::ofstream(tmp, std::ios::binary) << original;
+    fs::rename(tmp, file);
+  }
+  std::printf("Reset %s. `grader %s` to start again.\n", t.id.c_str(), t.id.c_str());
+  return exit_pass;
+}
+
+// ---------------------------------------------------------------- tally
+
+int cmd_tally(context const& ctx)
+{
+  rubric rub;
+  try {
+    rub = load_rubric(ctx.paths.root / "rubric.md");
+  } catch (std::exception const& e) {
+    std::fprintf(stderr, "grader: %s\n", e.what());
+    return exit_usage;
+  }
+  auto const progress = open_progress(ctx);
+  std::printf("%s\n\n", term::bold("Tally").c_str());
+  int total = 0;
+  for (auto const& t : ctx.cat.tasks()) {
+    auto const r = progress.get(t.id);
+    std::string score = "·";
+    std::string note;
+    if (r && r->score) {
+      score = std::to_string(*r->score);
+      total += *r->score;
+      if (!r->cap_reason.empty()) note = "capped: " + r->cap_reason;
+    } else if (r && r->verdict == "passed") {
+      note = "passes; no self-grade yet ('Self-grade: N' in NOTES.md)";
+    } else if (r) {
+      note = fmt::format("{}/{} criteria pass", r->criteria_passed, r->criteria_total);
+    }
+    std::printf("  %-10s %3s  %-44s %s\n", t.id.c_str(), score.c_str(), t.title.substr(0, 44).c_str(), term::dim(note).c_str());
+  }
+  int const tasks = static_cast<int>(ctx.cat.tasks().size());
+  std::printf("\nTotal: %s of %d", term::bold(std::to_string(total)).c_str(), 3 * tasks);
+  if (tasks != 20) std::printf(" (this edition has %d of the curriculum's 20 tasks; the bands below are for 60)", tasks);
+  std::printf("\n\n");
+  for (auto const& b : rub.bands) {
+    bool const here = total >= b.low && total <= b.high;
+    std::string const line = fmt::format("{} {:>2}–{:<2}  {}", here ? "→" : " ", b.low, b.high, b.standing);
+    std::printf("  %s\n", here ? term::bold(line).c_str() : term::dim(line).c_str());
+    if (here) std::printf("            %s\n", b.next.c_str());
+  }
+  std::printf("\nAim for more than 50.\n");
+  return exit_pass;
+}
+
+} // namespace grader

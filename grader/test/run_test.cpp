@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <csignal>
 
 using namespace grader;
@@ -64,4 +65,53 @@ TEST_CASE("a criterion passes only when it has tests and all pass", "[report]")
   auto const j = to_json(t, v);
   CHECK(j["criteria_passed"] == 1);
   CHECK(j["criteria"][1]["tests"][1]["status"] == "crashed");
+}
+
+#include "sandbox.hpp"
+
+#include <workbook/process.hpp>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+// Runs argv under the sandbox policy and returns what it printed.
+std::string sandboxed_output(std::vector<std::string> argv, sandbox_policy policy)
+{
+  int fds[2];
+  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+  workbook::spawn_options options;
+  options.argv = std::move(argv);
+  options.stdout_fd = fds[1];
+  options.child_setup = &apply_in_child;
+  options.child_setup_arg = &policy;
+  pid_t const pid = workbook::spawn(options);
+  ::close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("the sandbox limits resources and, as root, leaves only loopback", "[sandbox]")
+{
+  sandbox_policy policy;
+  auto const limits = sandboxed_output({"cat", "/proc/self/limits"}, policy);
+  CHECK(limits.find("Max core file size        0") != std::string::npos);
+
+  auto const interfaces = sandboxed_output({"cat", "/proc/self/net/dev"}, policy);
+  REQUIRE(interfaces.find("lo:") != std::string::npos);
+  if (::geteuid() == 0) {
+    // Two header lines and "lo": nothing that reaches beyond this machine.
+    CHECK(std::count(interfaces.begin(), interfaces.end(), '\n') == 3);
+  } else {
+    WARN("not root: the network namespace is not isolated (best effort), only checked as root");
+  }
 }

@@ -43,7 +43,7 @@ void print_failure(failure const& f, report_options const& options)
   if (!f.expr.empty() && !f.message.empty() && f.message != f.expr) std::printf("           %s\n", f.message.c_str());
   for (auto const& info : f.info) std::fputs(indent(info, "           ").c_str(), stdout);
   if (options.transcripts && !f.transcript.empty()) {
-    std::printf("         %s\n", term::dim("what was sent (>) and received (<):").c_str());
+    std::printf("         %s\n", term::dim("the exchange (> sent, < received, by the side in brackets):").c_str());
     std::fputs(indent(last_lines(f.transcript, 40), "           ").c_str(), stdout);
   }
 }

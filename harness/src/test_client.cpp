@@ -47,6 +47,8 @@ public:
       transcript::note(id_, error_);
     } else {
       connected_ = true;
+      beast::error_code ignored;
+      transcript::register_client_port(stream_.socket().local_endpoint(ignored).port());
       transcript::note(id_, "connected to 127.0.0.1:" + std::to_string(port_));
     }
   }

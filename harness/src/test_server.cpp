@@ -78,8 +78,10 @@ struct test_server::impl {
     std::optional<http::request_parser<http::string_body>> parser;
     http::response<http::string_body> reply;
 
-    session(impl& s, tcp::socket socket)
-        : server(s), stream(std::make_shared<beast::tcp_stream>(std::move(socket))) {}
+    transcript::server_side log;
+
+    session(impl& s, tcp::socket socket, unsigned short remote_port)
+        : server(s), stream(std::make_shared<beast::tcp_stream>(std::move(socket))), log(remote_port) {}
     ~session() { --server.open_count; }
 
     void read()
@@ -95,6 +97,11 @@ struct test_server::impl {
       if (ec) return close();
       ++server.request_count;
       auto const& msg = parser->get();
+      {
+        std::ostringstream head;
+        head << msg.base();
+        log.record(transcript::direction::received, head.str() + msg.body());
+      }
       request req;
       req.method = std::string(msg.method_string());
       req.target = std::string(msg.target());
@@ -114,6 +121,11 @@ struct test_server::impl {
       reply.body() = std::move(res.body);
       reply.keep_alive(msg.keep_alive());
       reply.prepare_payload();
+      {
+        std::ostringstream text;
+        text << reply;
+        log.record(transcript::direction::sent, text.str());
+      }
       http::async_write(*stream, reply,
                         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
     }
@@ -131,9 +143,17 @@ struct test_server::impl {
     }
   };
 
+  static unsigned short remote_port_of(tcp::socket const& socket)
+  {
+    beast::error_code ec;
+    auto const ep = socket.remote_endpoint(ec);
+    return ec ? 0 : ep.port();
+  }
+
   void start_session(tcp::socket socket)
   {
-    auto s = std::make_shared<session>(*this, std::move(socket));
+    unsigned short const remote = remote_port_of(socket);
+    auto s = std::make_shared<session>(*this, std::move(socket), remote);
     streams.push_back(s->stream);
     s->read();
   }
@@ -144,8 +164,9 @@ struct test_server::impl {
     impl& server;
     int fd;
     std::string pending;   // bytes read past the last request
+    transcript::server_side log;
 
-    script_peer(impl& s, int f) : server(s), fd(f) {}
+    script_peer(impl& s, int f, unsigned short remote_port) : server(s), fd(f), log(remote_port) {}
 
     bool wait_readable(std::chrono::milliseconds timeout)
     {
@@ -171,6 +192,7 @@ struct test_server::impl {
             std::string req = pending.substr(0, end + 4 + length);
             pending.erase(0, req.size());
             ++server.request_count;
+            log.record(transcript::direction::received, req);
             return req;
           }
         }
@@ -186,6 +208,7 @@ struct test_server::impl {
 
     bool write(std::string_view bytes) override
     {
+      log.record(transcript::direction::sent, bytes);
       while (!bytes.empty()) {
         ssize_t const n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
         if (n <= 0) return false;
@@ -216,6 +239,7 @@ struct test_server::impl {
 
   void start_script(tcp::socket socket)
   {
+    unsigned short const remote = remote_port_of(socket);
     int const fd = socket.release();
     std::lock_guard lock(mutex);
     if (stopping) {
@@ -224,9 +248,9 @@ struct test_server::impl {
       return;
     }
     auto fd_it = script_fds.insert(script_fds.end(), fd);
-    script_threads.emplace_back([this, fd, fd_it] {
+    script_threads.emplace_back([this, fd, fd_it, remote] {
       {
-        script_peer p(*this, fd);
+        script_peer p(*this, fd, remote);
         try {
           on_connection(p);
         } catch (...) {

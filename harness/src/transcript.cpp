@@ -1,6 +1,8 @@
 #include <workbook/transcript.hpp>
 
+#include <map>
 #include <mutex>
+#include <set>
 
 namespace workbook::transcript {
 namespace {
@@ -12,6 +14,8 @@ constexpr std::size_t max_total = 256 * 1024;
 struct store {
   std::mutex mutex;
   std::vector<entry> entries;
+  std::map<int, std::string> roles;
+  std::set<unsigned short> client_ports;
   std::size_t bytes = 0;
   int connections = 0;
   bool truncated = false;
@@ -25,11 +29,35 @@ store& the_store()
 
 } // namespace
 
-int open_connection()
+int open_connection(std::string_view role)
 {
   auto& s = the_store();
   std::lock_guard lock(s.mutex);
-  return ++s.connections;
+  s.roles[++s.connections] = std::string(role);
+  return s.connections;
+}
+
+void register_client_port(unsigned short port)
+{
+  auto& s = the_store();
+  std::lock_guard lock(s.mutex);
+  s.client_ports.insert(port);
+}
+
+bool is_client_port(unsigned short port)
+{
+  auto& s = the_store();
+  std::lock_guard lock(s.mutex);
+  return s.client_ports.count(port) != 0;
+}
+
+void server_side::record(direction dir, std::string_view text)
+{
+  if (!decided_) {
+    decided_ = true;
+    if (!is_client_port(remote_port_)) id_ = open_connection("server");
+  }
+  if (id_ != 0) transcript::record(id_, dir, text);
 }
 
 void record(int connection, direction dir, std::string_view text)
@@ -60,6 +88,18 @@ std::vector<entry> snapshot()
   return s.entries;
 }
 
+namespace {
+
+std::string role_of(int connection)
+{
+  auto& s = the_store();
+  std::lock_guard lock(s.mutex);
+  auto it = s.roles.find(connection);
+  return it == s.roles.end() ? "client" : it->second;
+}
+
+} // namespace
+
 void clear()
 {
   auto& s = the_store();
@@ -68,6 +108,8 @@ void clear()
   s.bytes = 0;
   s.connections = 0;
   s.truncated = false;
+  s.roles.clear();
+  s.client_ports.clear();
 }
 
 std::string render(std::vector<entry> const& entries, std::size_t max_body)
@@ -75,7 +117,7 @@ std::string render(std::vector<entry> const& entries, std::size_t max_body)
   std::string out;
   for (auto const& e : entries) {
     char const* mark = e.dir == direction::sent ? "> " : e.dir == direction::received ? "< " : "* ";
-    std::string const prefix = "[" + std::to_string(e.connection) + "] " + mark;
+    std::string const prefix = "[" + role_of(e.connection) + " " + std::to_string(e.connection) + "] " + mark;
     // Header lines one by one; the body (after the blank line) cut at max_body.
     std::string_view text = e.text;
     std::size_t const head_end = e.dir == direction::note ? std::string_view::npos : text.find("\r\n\r\n");

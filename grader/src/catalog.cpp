@@ -1,7 +1,6 @@
 #include "catalog.hpp"
+#include "markdown.hpp"
 #include "text.hpp"
-
-#include <md4c.h>
 
 #include <algorithm>
 #include <fstream>
@@ -177,15 +176,7 @@ std::regex const criterion_id_re("^AC[0-9]+$");
 readme_content parse_readme(std::string const& markdown)
 {
   readme_walker w;
-  MD_PARSER parser{};
-  parser.abi_version = 0;
-  parser.flags = MD_DIALECT_GITHUB;
-  parser.enter_block = &readme_walker::enter_block;
-  parser.leave_block = &readme_walker::leave_block;
-  parser.enter_span = &readme_walker::enter_span;
-  parser.leave_span = &readme_walker::leave_span;
-  parser.text = &readme_walker::on_text;
-  md_parse(markdown.data(), static_cast<MD_SIZE>(markdown.size()), &parser, &w);
+  walk_markdown(markdown, w);
 
   for (auto const& [section, item] : w.items) {
     bool const is_criteria = section == "Acceptance criteria";

@@ -1,7 +1,6 @@
 #include "rubric.hpp"
+#include "markdown.hpp"
 #include "text.hpp"
-
-#include <md4c.h>
 
 #include <algorithm>
 #include <fstream>
@@ -104,14 +103,7 @@ std::map<std::string, std::string> notes_sections(std::string const& markdown, b
 {
   std::map<std::string, std::string> sections;
   notes_walker w{&sections, keep_html, {}, false, {}, false};
-  MD_PARSER parser{};
-  parser.flags = MD_DIALECT_GITHUB;
-  parser.enter_block = &notes_walker::enter_block;
-  parser.leave_block = &notes_walker::leave_block;
-  parser.enter_span = &notes_walker::enter_span;
-  parser.leave_span = &notes_walker::leave_span;
-  parser.text = &notes_walker::on_text;
-  md_parse(markdown.data(), static_cast<MD_SIZE>(markdown.size()), &parser, &w);
+  walk_markdown(markdown, w);
   return sections;
 }
 
@@ -154,14 +146,7 @@ std::string find_section(std::map<std::string, std::string> const& sections, std
 rubric parse_rubric(std::string const& markdown)
 {
   table_walker w;
-  MD_PARSER parser{};
-  parser.flags = MD_DIALECT_GITHUB;
-  parser.enter_block = &table_walker::enter_block;
-  parser.leave_block = &table_walker::leave_block;
-  parser.enter_span = &table_walker::enter_span;
-  parser.leave_span = &table_walker::leave_span;
-  parser.text = &table_walker::on_text;
-  md_parse(markdown.data(), static_cast<MD_SIZE>(markdown.size()), &parser, &w);
+  walk_markdown(markdown, w);
 
   rubric r;
   static std::regex const number(R"(^\s*(\d+)\s*$)");

@@ -137,7 +137,8 @@ int cmd_list(context const& ctx)
 {
   auto const progress = open_progress(ctx);
   std::printf("%s\n\n", term::bold("Beast HTTP workbook").c_str());
-  std::printf("  %s %-10s %-7s %-6s %-5s %s\n", " ", "task", "level", "tests", "score", "title");
+  std::printf("    %s %s %s %s %s\n", pad("task", 10).c_str(), pad("level", 7).c_str(), pad("tests", 6).c_str(),
+              pad("score", 5).c_str(), "title");
   std::string next;
   for (auto const& t : ctx.cat.tasks()) {
     auto const record = progress.get(t.id);
@@ -150,8 +151,8 @@ int cmd_list(context const& ctx)
     if (next.empty() && !passed) next = t.id;
     std::string title = t.title;
     if (!t.sound()) title += term::yellow("  (incomplete: grader selftest says why)");
-    std::printf("  %s %-10s %-7s %-6s %-5s %s\n", mark.c_str(), t.id.c_str(), t.difficulty.c_str(), tests.c_str(),
-                score.c_str(), title.c_str());
+    std::printf("  %s %s %s %s %s %s\n", mark.c_str(), pad(t.id, 10).c_str(), pad(t.difficulty, 7).c_str(),
+                pad(tests, 6).c_str(), pad(score, 5).c_str(), title.c_str());
   }
   if (ctx.cat.tasks().empty()) std::printf("  (no tasks found under %s)\n", (ctx.paths.root / "exercises").c_str());
   if (!next.empty()) std::printf("\nNext: grader %s   (read exercises/%s/README.md first)\n", next.c_str(), next.c_str());
@@ -387,7 +388,8 @@ int cmd_tally(context const& ctx)
     } else if (r) {
       note = fmt::format("{}/{} criteria pass", r->criteria_passed, r->criteria_total);
     }
-    std::printf("  %-10s %3s  %-44s %s\n", t.id.c_str(), score.c_str(), t.title.substr(0, 44).c_str(), term::dim(note).c_str());
+    std::printf("  %s %s  %s %s\n", pad(t.id, 10).c_str(), pad(score, 3).c_str(), pad(t.title, 48).c_str(),
+                term::dim(note).c_str());
   }
   int const tasks = static_cast<int>(ctx.cat.tasks().size());
   std::printf("\nTotal: %s of %d", term::bold(std::to_string(total)).c_str(), 3 * tasks);

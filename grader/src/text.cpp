@@ -94,6 +94,16 @@ std::string normalize_task_id(std::string_view word)
   return prefix + (rest.size() == 1 ? "0" + std::string(rest) : std::string(rest));
 }
 
+std::string pad(std::string_view s, std::size_t width)
+{
+  std::size_t columns = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++columns;
+  std::string out(s);
+  if (columns < width) out.append(width - columns, ' ');
+  return out;
+}
+
 std::string last_lines(std::string_view text, std::size_t n)
 {
   auto lines = split_lines(text);

@@ -18,6 +18,9 @@ std::string nearest(std::string_view word, std::vector<std::string> const& candi
 // "1", "01", "task-1", "task01", "TASK-01" -> "task-01"; anything else unchanged.
 std::string normalize_task_id(std::string_view word);
 
+// `s` padded with spaces to `width` columns, counting UTF-8 characters, not bytes.
+std::string pad(std::string_view s, std::size_t width);
+
 // The last `n` lines of text.
 std::string last_lines(std::string_view text, std::size_t n);
 

@@ -43,3 +43,9 @@ TEST_CASE("the first compiler error is picked out of a build log", "[build]")
   CHECK(e.find("expected '}'") == std::string::npos);
   CHECK(failed_objects(log) == std::vector<std::string>{"CMakeFiles/task-01-stub.dir/exercises/task-01/hello_server.cpp.o"});
 }
+
+TEST_CASE("padding counts characters, not bytes", "[text]")
+{
+  CHECK(pad("·", 3) == "·  ");
+  CHECK(pad("ab", 1) == "ab");
+}

@@ -45,12 +45,17 @@ pid_t spawn(spawn_options const& options)
   }
   if (pid == 0) {
     ::setpgid(0, 0);
+    // dup2 onto itself keeps close-on-exec: clear the flag instead.
+    auto place = [](int from, int to) {
+      if (from == to) ::fcntl(to, F_SETFD, ::fcntl(to, F_GETFD) & ~FD_CLOEXEC);
+      else ::dup2(from, to);
+    };
     int const out = options.stdout_fd >= 0 ? options.stdout_fd : devnull;
     int const in = ::open("/dev/null", O_RDONLY);
-    if (in >= 0) ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(out, 2);
-    if (options.extra_fd >= 0) ::dup2(options.extra_fd, 3);
+    if (in >= 0) place(in, 0);
+    place(out, 1);
+    place(out, 2);
+    if (options.extra_fd >= 0) place(options.extra_fd, 3);
     if (options.child_setup) options.child_setup(options.child_setup_arg);
     ::execvpe(argv[0], argv.data(), envp.data());
     ::_exit(127);

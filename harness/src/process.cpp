@@ -25,10 +25,14 @@ pid_t spawn(spawn_options const& options)
   std::vector<std::string> env_storage;
   for (char** e = environ; *e; ++e) {
     std::string_view entry(*e);
+    auto named = [&](std::string const& k) {
+      return entry.size() > k.size() && entry.substr(0, k.size()) == k && entry[k.size()] == '=';
+    };
     bool replaced = false;
     for (auto const& [k, v] : options.env)
-      if (entry.size() > k.size() && entry.substr(0, k.size()) == k && entry[k.size()] == '=')
-        replaced = true;
+      if (named(k)) replaced = true;
+    for (auto const& k : options.unset_env)
+      if (named(k)) replaced = true;
     if (!replaced) env_storage.emplace_back(entry);
   }
   for (auto const& [k, v] : options.env) env_storage.push_back(k + "=" + v);
@@ -86,6 +90,7 @@ process_result run_process(std::vector<std::string> const& argv,
   spawn_options options;
   options.argv = argv;
   options.stdout_fd = fds[1];
+  options.unset_env = {"WORKBOOK_EVENTS"};
   pid_t const pid = spawn(options);
   ::close(fds[1]);
 

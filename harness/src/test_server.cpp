@@ -30,6 +30,7 @@ using tcp = net::ip::tcp;
 struct test_server::impl {
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
+  unsigned short bound_port = 0;   // kept: the acceptor forgets it once closed
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work{net::make_work_guard(ioc)};
   std::thread io_thread;
   handler on_request;
@@ -53,6 +54,7 @@ struct test_server::impl {
     acceptor.set_option(net::socket_base::reuse_address(true));
     acceptor.bind(ep);
     acceptor.listen();
+    bound_port = acceptor.local_endpoint().port();
     accept();
     io_thread = std::thread([this] { ioc.run(); });
   }
@@ -312,7 +314,7 @@ test_server test_server::scripted(script s)
   return test_server(std::move(p));
 }
 
-unsigned short test_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+unsigned short test_server::port() const { return impl_->bound_port; }
 std::string test_server::url() const { return "http://127.0.0.1:" + std::to_string(port()); }
 int test_server::accepted() const { return impl_->accepted_count.load(); }
 int test_server::open() const { return impl_->open_count.load(); }

@@ -15,6 +15,7 @@ namespace workbook {
 struct spawn_options {
   std::vector<std::string> argv;
   std::vector<std::pair<std::string, std::string>> env;  // added to (or replacing in) the environment
+  std::vector<std::string> unset_env;                    // removed from it
   int stdout_fd = -1;        // becomes the child's stdout and stderr; -1: /dev/null
   int extra_fd = -1;         // becomes the child's fd 3 when >= 0
   // Runs in the child between fork and exec: only async-signal-safe calls.
@@ -39,7 +40,9 @@ struct process_result {
 // Decodes a waitpid() status.
 void decode_wait_status(int status, process_result& into);
 
-// Runs argv to completion (or until timeout, then kills its group).
+// Runs argv to completion (or until timeout, then kills its group). The
+// child does not inherit WORKBOOK_EVENTS: a test binary started by a test
+// must not write into the grader's event stream.
 process_result run_process(std::vector<std::string> const& argv,
                            std::chrono::milliseconds timeout);
 

@@ -42,7 +42,7 @@ public:
   test_server(test_server&&) noexcept;
   test_server& operator=(test_server&&) noexcept;
 
-  unsigned short port() const;
+  unsigned short port() const;         // still answers after stop()
   std::string url() const;             // "http://127.0.0.1:PORT"
 
   int accepted() const;                // connections accepted so far

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/url/parse.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -21,7 +22,6 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/system/error_code.hpp>
 
-#include <charconv>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -73,42 +73,20 @@ struct parsed_url {
 
 inline std::optional<parsed_url> parse_url(std::string_view url)
 {
-  constexpr std::string_view scheme = "http://";
-  if (url.substr(0, scheme.size()) != scheme) return std::nullopt;
-  url.remove_prefix(scheme.size());
-
-  auto const slash = url.find('/');
-  std::string_view const authority = url.substr(0, slash);
-  parsed_url out;
-  out.host = std::string(authority);
-  out.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
-
-  std::string_view address = authority;
-  std::optional<std::string_view> port_text;
-  if (!authority.empty() && authority.front() == '[') {  // [v6]:port
-    auto const close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    address = authority.substr(1, close - 1);
-    auto const rest = authority.substr(close + 1);
-    if (!rest.empty() && rest.front() != ':') return std::nullopt;
-    if (!rest.empty()) port_text = rest.substr(1);
-  } else if (auto const colon = authority.find(':'); colon != std::string_view::npos) {
-    address = authority.substr(0, colon);
-    port_text = authority.substr(colon + 1);
-  }
-
-  unsigned port = 80;
-  if (port_text) {
-    auto const text = *port_text;
-    auto const [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-    if (ec != std::errc{} || end != text.data() + text.size() || port == 0 || port > 65535)
-      return std::nullopt;
-  }
+  // Boost.URL parses; this client adds its own rules: http only, an IP
+  // literal (nothing is resolved), a port other than 0 (80 when absent).
+  auto const u = boost::urls::parse_uri(url);
+  if (!u || u->scheme_id() != boost::urls::scheme::http) return std::nullopt;
+  if (u->has_port() && u->port_number() == 0) return std::nullopt;
 
   boost::system::error_code ec;
-  auto const ip = boost::asio::ip::make_address(std::string(address), ec);
+  auto const ip = boost::asio::ip::make_address(std::string(u->host_address()), ec);
   if (ec) return std::nullopt;
-  out.endpoint = {ip, static_cast<unsigned short>(port)};
+
+  parsed_url out;
+  out.endpoint = {ip, u->has_port() ? u->port_number() : static_cast<unsigned short>(80)};
+  out.host = std::string(u->encoded_host_and_port());
+  out.target = u->encoded_target().empty() ? "/" : std::string(u->encoded_target());
   return out;
 }
 

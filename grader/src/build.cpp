@@ -6,14 +6,9 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <fstream>
 #include <regex>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace grader {
 
@@ -21,46 +16,31 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Runs a command, streaming its output into `log` and Ninja's "[n/m]"
-// progress into the progress line.
+// Runs a command, its output into `log_path` and Ninja's "[n/m]" progress
+// into the progress line. Returns the exit code (128 + signal if killed).
 int run_logged(std::vector<std::string> const& argv, fs::path const& log_path,
                std::string const& label, std::string& output)
 {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return -1;
-  workbook::spawn_options options;
-  options.argv = argv;
-  options.stdout_fd = fds[1];
-  pid_t const pid = workbook::spawn(options);
-  ::close(fds[1]);
-
   static std::regex const step(R"(\[(\d+)/(\d+)\])");
   std::string pending;
-  char buf[8192];
-  for (;;) {
-    ssize_t const n = ::read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    output.append(buf, static_cast<std::size_t>(n));
-    pending.append(buf, static_cast<std::size_t>(n));
-    std::size_t nl;
-    while ((nl = pending.find('\n')) != std::string::npos) {
-      std::string const line = pending.substr(0, nl);
-      pending.erase(0, nl + 1);
+  workbook::spawn_options options;
+  options.argv = argv;
+  auto const result = workbook::run_process(std::move(options), std::chrono::hours(4), [&](std::string_view chunk) {
+    pending.append(chunk);
+    for (std::size_t nl; (nl = pending.find('\n')) != std::string::npos; pending.erase(0, nl + 1)) {
       std::smatch m;
+      std::string const line = pending.substr(0, nl);
       if (std::regex_search(line, m, step))
         term::progress(fmt::format("building {} ({}/{})…", label, m[1].str(), m[2].str()));
     }
-  }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  });
   term::progress_done();
+  output = result.output;
 
   std::error_code ec;
   fs::create_directories(log_path.parent_path(), ec);
   std::ofstream(log_path) << output;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result.signal ? 128 + result.signal : result.exit_code;
 }
 
 } // namespace
@@ -126,7 +106,6 @@ build_result configure(build_settings const& s)
   int const rc = run_logged({"cmake", "-S", s.root.string(), "--preset", s.preset}, r.log,
                             "the workbook", output);
   r.ok = rc == 0;
-  r.configure_failed = !r.ok;
   if (!r.ok) r.first_error = last_lines(output, 20);
   return r;
 }
@@ -148,10 +127,6 @@ build_result build(build_settings const& s, std::vector<std::string> const& targ
   if (!r.ok) {
     r.failed_objects = failed_objects(output);
     r.first_error = relative_to(first_error(output), s.root);
-    // Ninja re-runs CMake when a globbed directory changed; a failure there
-    // is the workbook's, not a compile error.
-    r.configure_failed = r.failed_objects.empty() &&
-                         output.find("CMake Error") != std::string::npos;
   }
   return r;
 }

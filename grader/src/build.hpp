@@ -17,7 +17,6 @@ struct build_settings {
 
 struct build_result {
   bool ok = false;
-  bool configure_failed = false;     // CMake itself failed: the workbook, not the student
   std::vector<std::string> failed_objects;  // "FAILED:" lines' object paths
   std::string first_error;           // trimmed block around the first "error:"
   std::filesystem::path log;         // the full output

@@ -71,8 +71,6 @@ TEST_CASE("a criterion passes only when it has tests and all pass", "[report]")
 
 #include <workbook/process.hpp>
 
-#include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
@@ -80,22 +78,11 @@ namespace {
 // Runs argv under the sandbox policy and returns what it printed.
 std::string sandboxed_output(std::vector<std::string> argv, sandbox_policy policy)
 {
-  int fds[2];
-  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
   workbook::spawn_options options;
   options.argv = std::move(argv);
-  options.stdout_fd = fds[1];
   options.child_setup = &apply_in_child;
   options.child_setup_arg = &policy;
-  pid_t const pid = workbook::spawn(options);
-  ::close(fds[1]);
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return out;
+  return workbook::run_process(std::move(options), std::chrono::seconds(10)).output;
 }
 
 } // namespace

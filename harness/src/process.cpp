@@ -1,5 +1,6 @@
 #include <workbook/process.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -49,17 +50,17 @@ pid_t spawn(spawn_options const& options)
   }
   if (pid == 0) {
     ::setpgid(0, 0);
-    // dup2 onto itself keeps close-on-exec: clear the flag instead.
-    auto place = [](int from, int to) {
-      if (from == to) ::fcntl(to, F_SETFD, ::fcntl(to, F_GETFD) & ~FD_CLOEXEC);
-      else ::dup2(from, to);
-    };
-    int const out = options.stdout_fd >= 0 ? options.stdout_fd : devnull;
-    int const in = ::open("/dev/null", O_RDONLY);
-    if (in >= 0) place(in, 0);
-    place(out, 1);
-    place(out, 2);
-    if (options.extra_fd >= 0) place(options.extra_fd, 3);
+    // A source already in 0..3 could be overwritten, or left close-on-exec
+    // by a dup2 onto itself, while the others are placed: lift such sources
+    // out of the way first (close-on-exec, so the copies do not leak).
+    auto lift = [](int fd) { return fd >= 0 && fd <= 3 ? ::fcntl(fd, F_DUPFD_CLOEXEC, 10) : fd; };
+    int const out = lift(options.stdout_fd >= 0 ? options.stdout_fd : devnull);
+    int const extra = lift(options.extra_fd);
+    int const in = lift(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (in >= 0) ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    if (extra >= 0) ::dup2(extra, 3);
     if (options.child_setup) options.child_setup(options.child_setup_arg);
     ::execvpe(argv[0], argv.data(), envp.data());
     ::_exit(127);
@@ -80,23 +81,19 @@ void decode_wait_status(int status, process_result& into)
   else if (WIFSIGNALED(status)) into.signal = WTERMSIG(status);
 }
 
-process_result run_process(std::vector<std::string> const& argv,
-                           std::chrono::milliseconds timeout)
+process_result run_process(spawn_options options, std::chrono::milliseconds timeout,
+                           output_callback on_output)
 {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0)
     throw std::system_error(errno, std::generic_category(), "pipe");
-
-  spawn_options options;
-  options.argv = argv;
   options.stdout_fd = fds[1];
-  options.unset_env = {"WORKBOOK_EVENTS"};
   pid_t const pid = spawn(options);
   ::close(fds[1]);
 
   process_result result;
   auto const deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[4096];
+  char buf[8192];
   for (;;) {
     auto const left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -106,12 +103,15 @@ process_result run_process(std::vector<std::string> const& argv,
       break;
     }
     pollfd p{fds[0], POLLIN, 0};
-    int const r = ::poll(&p, 1, static_cast<int>(left.count()));
+    int const r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1 << 30)));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) continue;
     ssize_t const n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // every writer closed: the child (and its children) are done writing
-    result.output.append(buf, static_cast<std::size_t>(n));
+    std::string_view const chunk(buf, static_cast<std::size_t>(n));
+    result.output.append(chunk);
+    if (on_output) on_output(chunk);
   }
   ::close(fds[0]);
 
@@ -119,6 +119,15 @@ process_result run_process(std::vector<std::string> const& argv,
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   if (!result.timed_out) decode_wait_status(status, result);
   return result;
+}
+
+process_result run_process(std::vector<std::string> const& argv,
+                           std::chrono::milliseconds timeout)
+{
+  spawn_options options;
+  options.argv = argv;
+  options.unset_env = {"WORKBOOK_EVENTS"};
+  return run_process(std::move(options), timeout);
 }
 
 } // namespace workbook

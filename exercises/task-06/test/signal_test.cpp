@@ -28,15 +28,6 @@ using std::chrono::milliseconds;
 
 namespace {
 
-// A descriptor moved to fd 10 or above, close-on-exec: spawn() must be free to
-// put the child's ends at 1, 2 and 3 without meeting one of ours there.
-int high_fd(int fd)
-{
-  int const moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
-  ::close(fd);
-  return moved;
-}
-
 // The serve tool as a child process: its output on a pipe, its fd 3 on a
 // socket pair. Destruction kills what is left of it (SIGKILL to its group).
 class server_process {
@@ -49,10 +40,10 @@ public:
     // A socket pair rather than a pipe: writing to it once the child has
     // died fails with EPIPE instead of killing this process with SIGPIPE.
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gate) == 0);
-    out_ = high_fd(out[0]);
-    gate_ = high_fd(gate[1]);
-    int const child_out = high_fd(out[1]);
-    int const child_gate = high_fd(gate[0]);
+    out_ = out[0];
+    gate_ = gate[1];
+    int const child_out = out[1];
+    int const child_gate = gate[0];
 
     workbook::spawn_options options;
     options.argv = {workbook::tool("serve").string(), std::to_string(grace.count())};

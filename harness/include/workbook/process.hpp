@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,9 +42,18 @@ struct process_result {
 // Decodes a waitpid() status.
 void decode_wait_status(int status, process_result& into);
 
-// Runs argv to completion (or until timeout, then kills its group). The
-// child does not inherit WORKBOOK_EVENTS: a test binary started by a test
-// must not write into the grader's event stream.
+// Called with each piece of output as it arrives (e.g. to show progress).
+using output_callback = std::function<void(std::string_view)>;
+
+// Runs a child to completion (or until timeout, then kills its group),
+// collecting stdout and stderr. options.stdout_fd is the collector's; the
+// rest of the options (env, extra_fd, child_setup) apply as for spawn().
+process_result run_process(spawn_options options, std::chrono::milliseconds timeout,
+                           output_callback on_output = {});
+
+// The same for a plain command line. The child does not inherit
+// WORKBOOK_EVENTS: a test binary started by a test must not write into the
+// grader's event stream.
 process_result run_process(std::vector<std::string> const& argv,
                            std::chrono::milliseconds timeout);
 

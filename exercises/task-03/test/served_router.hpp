@@ -4,7 +4,7 @@
 
 #include "router.hpp"
 
-#include <workbook/test_server.hpp>
+#include <workbook/beast_messages.hpp>
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
@@ -14,35 +14,12 @@
 
 namespace task03_test {
 
-// The request as a Beast server would have parsed it off the wire.
-inline task03::request to_beast(workbook::request const& in)
-{
-  task03::request req;
-  req.method_string(in.method);  // keeps methods Beast has no verb for
-  req.target(in.target);
-  req.version(11);
-  for (auto const& [name, value] : in.headers) req.insert(name, value);
-  req.body() = in.body;
-  return req;
-}
-
-inline workbook::response to_workbook(task03::response const& in)
-{
-  workbook::response out;
-  out.status = static_cast<int>(in.result_int());
-  for (auto const& field : in)
-    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  out.body = in.body();
-  return out;
-}
-
 // A test_server on 127.0.0.1 (port 0) whose every request goes through
 // r.serve(). Register the routes first; `r` must outlive the server.
 // (The server writes Content-Length for the body the router returned.)
 inline workbook::test_server serve(task03::router const& r)
 {
-  return workbook::test_server::serving(
-      [&r](workbook::request const& req) { return to_workbook(r.serve(to_beast(req))); });
+  return workbook::serving_beast([&r](task03::request const& req) { return r.serve(req); });
 }
 
 inline task03::response reply(task03::request const& req, task03::http::status status, std::string body)

@@ -33,7 +33,9 @@ public:
   using handler = std::function<response(request const&)>;
   using script = std::function<void(peer&)>;
 
-  // Serves HTTP/1.1 with keep-alive, calling h for each request.
+  // Serves HTTP/1.1 with keep-alive, calling h for each request. An
+  // exception escaping h, of any type, becomes a 500 whose body starts with
+  // "test server: " and says what was thrown; the connection stays open.
   static test_server serving(handler h);
   // Runs s on a thread of its own for each accepted connection.
   static test_server scripted(script s);

@@ -6,6 +6,7 @@
 // and the test waits for it a bounded time.
 #include "fetch.hpp"
 
+#include <workbook/bounded_call.hpp>
 #include <workbook/eventually.hpp>
 #include <workbook/test_server.hpp>
 #include <workbook/upstreams.hpp>
@@ -17,13 +18,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <condition_variable>
 #include <functional>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 namespace net = boost::asio;
 using namespace std::chrono_literals;
@@ -35,69 +33,18 @@ namespace {
 // the timeout under test (all of them are well below it).
 constexpr milliseconds patience = 3s;
 
-struct fetch_run {
-  std::optional<task02::fetch_result> result;  // empty: fetch threw or never returned
-  std::string exception;                       // what fetch threw, if it did
-  milliseconds elapsed{};                      // from the call to its return
-  bool overran = false;                        // still running after `patience`
-  bool returned_after_stop = false;            // ... and returned once the upstream was stopped
-};
+using fetch_run = workbook::bounded_outcome<task02::fetch_result>;
 
 // Calls task02::fetch("127.0.0.1", port, target, timeout) on a thread of its
-// own. If it has not returned within `patience`, calls `stop_upstream` (which
-// closes the upstream's connections: that ends a blocking read, which the
-// stream's deadline never would) and waits once more. A fetch that survives
-// even that is left behind on a detached thread, so the test still ends.
+// own (workbook::call_bounded). If it has not returned within `patience`,
+// `stop_upstream` closes the upstream's connections, which ends a blocking
+// read that the stream's deadline never would.
 fetch_run run_fetch(unsigned short port, std::string target, milliseconds timeout,
                     std::function<void()> stop_upstream)
 {
-  struct shared_state {
-    std::mutex mutex;
-    std::condition_variable done_cv;
-    bool done = false;
-    fetch_run run;
-  };
-  auto state = std::make_shared<shared_state>();
-
-  std::thread caller([state, port, target = std::move(target), timeout] {
-    fetch_run local;
-    auto const start = std::chrono::steady_clock::now();
-    try {
-      local.result = task02::fetch("127.0.0.1", port, target, timeout);
-    } catch (std::exception const& e) {
-      local.exception = e.what();
-    } catch (...) {
-      local.exception = "an exception that is not a std::exception";
-    }
-    local.elapsed = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
-    std::lock_guard lock(state->mutex);
-    state->run.result = std::move(local.result);
-    state->run.exception = std::move(local.exception);
-    state->run.elapsed = local.elapsed;
-    state->done = true;
-    state->done_cv.notify_all();
-  });
-
-  bool overran = false;
-  bool done = false;
-  {
-    std::unique_lock lock(state->mutex);
-    done = state->done_cv.wait_for(lock, patience, [&] { return state->done; });
-  }
-  if (!done) {
-    overran = true;
-    if (stop_upstream) stop_upstream();
-    std::unique_lock lock(state->mutex);
-    done = state->done_cv.wait_for(lock, 2s, [&] { return state->done; });
-  }
-  if (done) caller.join();
-  else caller.detach();
-
-  std::lock_guard lock(state->mutex);
-  fetch_run run = state->run;
-  run.overran = overran;
-  run.returned_after_stop = overran && done;
-  return run;
+  return workbook::call_bounded(
+      [port, target = std::move(target), timeout] { return task02::fetch("127.0.0.1", port, target, timeout); },
+      patience, std::move(stop_upstream));
 }
 
 std::string describe(boost::system::error_code const& ec)
@@ -115,11 +62,11 @@ std::string describe(fetch_run const& run)
     s << "fetch threw after " << run.elapsed.count() << " ms: " << run.exception;
     return s.str();
   }
-  if (!run.result) return "fetch never returned, even after the upstream was stopped";
-  auto const& r = *run.result;
+  if (!run.value) return "fetch never returned, even after the upstream was stopped";
+  auto const& r = *run.value;
   s << "fetch returned after " << run.elapsed.count() << " ms: status " << r.status << ", "
     << r.body.size() << " bytes of body, error " << describe(r.error);
-  if (run.returned_after_stop) s << " (only once the test had stopped the upstream)";
+  if (run.returned_after_rescue) s << " (only once the test had stopped the upstream)";
   return s.str();
 }
 
@@ -134,7 +81,7 @@ void require_returned(fetch_run const& run)
             "straight to the socket and waits as long as the peer likes. Is a deadline set "
             "(expires_after) before async_connect, and does the io_context run?");
   REQUIRE(run.exception.empty());
-  REQUIRE(run.result.has_value());
+  REQUIRE(run.value.has_value());
 }
 
 // A port on 127.0.0.1 that is bound but not listening: connecting to it is
@@ -172,7 +119,7 @@ TEST_CASE("a healthy upstream: status 200, the whole body, no error", "[AC1]")
 
   auto const run = run_fetch(upstream.port(), "/greeting?lang=en", 2s, [&] { upstream.stop(); });
   require_returned(run);
-  auto const& r = *run.result;
+  auto const& r = *run.value;
   INFO(describe(run));
   CHECK(!r.error);
   CHECK(r.status == 200);
@@ -196,7 +143,7 @@ TEST_CASE("a 404 is an answer, not an error: status and body come back", "[AC1]"
 
   auto const run = run_fetch(upstream.port(), "/missing", 2s, [&] { upstream.stop(); });
   require_returned(run);
-  auto const& r = *run.result;
+  auto const& r = *run.value;
   INFO(describe(run));
   CHECK(!r.error);
   CHECK(r.status == 404);
@@ -209,7 +156,7 @@ TEST_CASE("a slow upstream that answers within the deadline is not cut off", "[A
 
   auto const run = run_fetch(upstream.port(), "/", 1500ms, [&] { upstream.stop(); });
   require_returned(run);
-  auto const& r = *run.result;
+  auto const& r = *run.value;
   INFO(describe(run));
   CHECK(!r.error);
   CHECK(r.status == 200);
@@ -229,8 +176,8 @@ TEST_CASE("an upstream that answers after 2 s: fetch returns after the 200 ms ti
   CHECK(upstream.accepted() == 1);
   CHECK(run.elapsed >= 190ms);    // not before the deadline...
   CHECK(run.elapsed < 1500ms);    // ...and not when the upstream finally answers
-  CHECK(run.result->error);
-  CHECK(run.result->status == 0);
+  CHECK(run.value->error);
+  CHECK(run.value->status == 0);
 }
 
 TEST_CASE("an upstream that never answers: fetch returns after the timeout and leaves no connection open",
@@ -244,7 +191,7 @@ TEST_CASE("an upstream that never answers: fetch returns after the timeout and l
   CHECK(upstream.accepted() == 1);
   CHECK(run.elapsed >= 190ms);
   CHECK(run.elapsed < 1500ms);
-  CHECK(run.result->error);
+  CHECK(run.value->error);
   // silent() holds the connection until the client closes it.
   bool const closed = workbook::eventually([&] { return upstream.open() == 0; }, 1s);
   INFO("connections the upstream still sees open: " << upstream.open());
@@ -257,7 +204,7 @@ TEST_CASE("the error from a passed deadline compares equal to beast::error::time
 
   auto const run = run_fetch(upstream.port(), "/", 200ms, [&] { upstream.stop(); });
   require_returned(run);
-  auto const& r = *run.result;
+  auto const& r = *run.value;
   INFO(describe(run));
   INFO("compare the error_code itself, `ec == boost::beast::error::timeout`: not its message, "
        "and not a code of your own standing in for it");
@@ -271,7 +218,7 @@ TEST_CASE("a refused connection is an error, but not a timeout", "[AC3]")
 
   auto const run = run_fetch(closed.port(), "/", 1000ms, {});
   require_returned(run);
-  auto const& r = *run.result;
+  auto const& r = *run.value;
   INFO(describe(run));
   INFO("nothing listens on port " << closed.port() << ": the connect fails at once");
   CHECK(r.error);
@@ -288,7 +235,7 @@ TEST_CASE("one deadline covers the whole exchange: a dribbling response is cut o
 
   auto const run = run_fetch(upstream.port(), "/", 250ms, [&] { upstream.stop(); });
   require_returned(run);
-  auto const& r = *run.result;
+  auto const& r = *run.value;
   INFO(describe(run));
   INFO("the upstream sends its 59-byte response one byte every " << dribble_interval.count()
        << " ms, about 1.7 s in all; fetch should give up 250 ms after the call, in the middle of it. "

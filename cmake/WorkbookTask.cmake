@@ -13,6 +13,7 @@
 #   <id>             both
 # and registers <id>-reference with CTest.
 
+set(WORKBOOK_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
 set(WORKBOOK_TASK_PATTERN "^(task-[0-9][0-9]|stretch-[0-9])$")
 
 function(workbook_discover_tasks)
@@ -96,6 +97,148 @@ function(_workbook_task_problem id file fix)
   message(WARNING "${id}: ${file}: ${fix}\n  (task ${id} is left out of the build until this is fixed)")
 endfunction()
 
+# One test binary (and its tools) for one implementation of a task: the stub,
+# the reference, or a mutant of the reference.
+#   IMPL        the implementation's sources
+#   TOOL_IMPL   for mutants: replaces each tool's REFERENCE_SOURCES/IMPLEMENTATION
+#               files below solutions/ with the mutant's copies (OLD;NEW pairs)
+#   EXCLUDE     not part of `all` (mutants: built by <id>-mutants)
+function(_workbook_add_variant id variant)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "EXCLUDE" "TESTS;EX;OUT;SOLUTION;MUTANT_DIR" "IMPL;TOOLS")
+  set(ex "${arg_EX}")
+  set(out "${arg_OUT}")
+  set(impl ${arg_IMPL})
+  set(exe ${id}-${variant})
+  # A mutant is the reference with one mistake: its tools are the reference's.
+  set(tool_variant ${variant})
+  if(variant MATCHES "^mutant-")
+    set(tool_variant reference)
+  endif()
+  string(TOUPPER ${tool_variant} VARIANT)
+
+  # Tools first: the variant's generated TU records where they are.
+  set(tool_entries "")
+  set(tool_targets "")
+  foreach(tool IN LISTS arg_TOOLS)
+    set(t ${id}-${variant}-${tool})
+    set(tool_impl ${impl})
+    if(WORKBOOK_TOOL_${tool}_IMPLEMENTATION)
+      set(tool_impl ${WORKBOOK_TOOL_${tool}_IMPLEMENTATION})
+    endif()
+    set(tool_sources ${WORKBOOK_TOOL_${tool}_SOURCES} ${WORKBOOK_TOOL_${tool}_${VARIANT}_SOURCES} ${tool_impl})
+    if(arg_MUTANT_DIR)
+      list(TRANSFORM tool_sources REPLACE "^${arg_SOLUTION}/" "${arg_MUTANT_DIR}/")
+    endif()
+    add_executable(${t} ${tool_sources})
+    set_target_properties(${t} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${out}")
+    if(arg_EXCLUDE)
+      set_target_properties(${t} PROPERTIES EXCLUDE_FROM_ALL TRUE)
+    endif()
+    target_include_directories(${t} PRIVATE "${ex}")
+    set(suffix "${WORKBOOK_TOOL_${tool}_SUFFIX}")
+    if(WORKBOOK_TOOL_${tool}_CATCH_TESTS)
+      _workbook_variant_tu("${out}/${variant}-${tool}-variant.cpp" ${id} "${variant}-${tool}" "${ex}" "${tool_impl}" "")
+      target_sources(${t} PRIVATE "${out}/${variant}-${tool}-variant.cpp")
+      target_link_libraries(${t} PRIVATE workbook_catch_main workbook_harness Catch2::Catch2 workbook_warnings)
+    else()
+      target_link_libraries(${t} PRIVATE workbook_asio${suffix} workbook_warnings)
+    endif()
+    target_precompile_headers(${t} REUSE_FROM workbook_pch${suffix})
+    string(APPEND tool_entries "      {\"${tool}\", \"$<TARGET_FILE:${t}>\"},\n")
+    list(APPEND tool_targets ${t})
+  endforeach()
+
+  set(variant_tu "${out}/${variant}-variant.cpp")
+  _workbook_variant_tu("${variant_tu}" ${id} ${variant} "${ex}" "${impl}" "${tool_entries}")
+
+  add_executable(${exe} ${impl} "${variant_tu}" $<TARGET_OBJECTS:${arg_TESTS}>)
+  set_target_properties(${exe} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${out}")
+  if(arg_EXCLUDE)
+    set_target_properties(${exe} PROPERTIES EXCLUDE_FROM_ALL TRUE)
+  endif()
+  target_include_directories(${exe} PRIVATE "${ex}")
+  target_link_libraries(${exe} PRIVATE workbook_catch_main workbook_harness Catch2::Catch2 workbook_warnings)
+  target_precompile_headers(${exe} REUSE_FROM workbook_pch)
+
+  # What grading a variant needs: the test binary and its tools. (Not
+  # add_dependencies on the binary: Ninja would then wait for the tools
+  # before compiling the binary's sources, instead of building side by side.)
+  add_custom_target(${exe}-all)
+  add_dependencies(${exe}-all ${exe} ${tool_targets})
+endfunction()
+
+# Mutants: solutions/<id>/mutants/<name>/mutant.patch, a plausible student
+# mistake written as a diff against the reference (paths below
+# solutions/<id>/), headed by the lines the grader reads:
+#
+#   Criterion: AC3
+#   Mistake: one line saying what the student got wrong
+#   Caught by: tsan        (optional: only ThreadSanitizer can see it)
+#
+# Each becomes the variant mutant-<name>, outside `all`; <id>-mutants builds
+# them all. Under the tsan preset, the tsan-caught ones are CTest tests that
+# pass when ThreadSanitizer reports a race in the criterion's test cases.
+function(_workbook_add_mutants id sol reference_sources common)
+  file(GLOB patches CONFIGURE_DEPENDS "${sol}/mutants/*/mutant.patch")
+  add_custom_target(${id}-mutants)
+  if(NOT patches)
+    return()
+  endif()
+
+  # Every file of solutions/<id>/ the build reads may be touched by a mutant.
+  set(files ${reference_sources})
+  foreach(tool IN LISTS WORKBOOK_TASK_TOOLS)
+    list(APPEND files ${WORKBOOK_TOOL_${tool}_REFERENCE_SOURCES} ${WORKBOOK_TOOL_${tool}_IMPLEMENTATION})
+  endforeach()
+  list(FILTER files INCLUDE REGEX "^${sol}/")
+  list(REMOVE_DUPLICATES files)
+  set(relative ${files})
+  list(TRANSFORM relative REPLACE "^${sol}/" "")
+
+  cmake_parse_arguments(c "" "OUT" "" ${common})
+  foreach(patch IN LISTS patches)
+    get_filename_component(mdir "${patch}" DIRECTORY)
+    get_filename_component(name "${mdir}" NAME)
+    if(NOT name MATCHES "^[a-z0-9][a-z0-9-]*$")
+      _workbook_task_problem(${id} "solutions/${id}/mutants/${name}/" "a mutant's name is lower-case words joined by '-'")
+      continue()
+    endif()
+    set(mout "${c_OUT}/mutants/${name}")
+    set(outputs ${relative})
+    list(TRANSFORM outputs PREPEND "${mout}/")
+    string(REPLACE ";" "|" files_arg "${relative}")
+    add_custom_command(
+      OUTPUT ${outputs}
+      COMMAND "${CMAKE_COMMAND}" "-DSOLUTION=${sol}" "-DOUT=${mout}" "-DPATCH=${patch}"
+              "-DFILES=${files_arg}" -P "${WORKBOOK_CMAKE_DIR}/ApplyMutant.cmake"
+      DEPENDS ${files} "${patch}" "${WORKBOOK_CMAKE_DIR}/ApplyMutant.cmake"
+      COMMENT "Applying the mutant ${id}/${name}"
+      VERBATIM)
+    set(impl ${reference_sources})
+    list(TRANSFORM impl REPLACE "^${sol}/" "${mout}/")
+
+    file(STRINGS "${patch}" caught_by REGEX "^Caught by:[ ]*tsan" LIMIT_COUNT 1)
+    set(exclude EXCLUDE)
+    if(caught_by AND WORKBOOK_SANITIZER STREQUAL "thread")
+      set(exclude "")   # the tsan preset builds and runs these
+    endif()
+    _workbook_add_variant(${id} mutant-${name} IMPL ${impl} ${common} ${exclude}
+                          SOLUTION "${sol}" MUTANT_DIR "${mout}")
+    target_include_directories(${id}-mutant-${name} PRIVATE "${sol}")
+    add_dependencies(${id}-mutants ${id}-mutant-${name}-all)
+
+    if(caught_by AND WORKBOOK_SANITIZER STREQUAL "thread")
+      file(STRINGS "${patch}" criterion REGEX "^Criterion:" LIMIT_COUNT 1)
+      string(REGEX REPLACE "^Criterion:[ ]*([A-Za-z0-9]+).*" "\\1" criterion "${criterion}")
+      add_test(NAME ${id}-mutant-${name} COMMAND ${id}-mutant-${name} "[${criterion}]")
+      set_tests_properties(${id}-mutant-${name} PROPERTIES
+        LABELS "tsan-mutant;${id}" TIMEOUT 120
+        ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1"
+        PASS_REGULAR_EXPRESSION "ThreadSanitizer: data race")
+    endif()
+  endforeach()
+endfunction()
+
 function(workbook_add_task id)
   set(ex "${PROJECT_SOURCE_DIR}/exercises/${id}")
   set(sol "${PROJECT_SOURCE_DIR}/solutions/${id}")
@@ -131,53 +274,10 @@ function(workbook_add_task id)
   target_link_libraries(${id}-tests PRIVATE workbook_harness Catch2::Catch2 workbook_warnings)
   target_precompile_headers(${id}-tests REUSE_FROM workbook_pch)
 
-  set(stub_impl ${stub_sources})
-  set(reference_impl ${reference_sources})
-  foreach(variant stub reference)
-    set(impl ${${variant}_impl})
-    set(exe ${id}-${variant})
-
-    # Tools first: the variant's generated TU records where they are.
-    set(tool_entries "")
-    set(tool_targets "")
-    string(TOUPPER ${variant} VARIANT)
-    foreach(tool IN LISTS WORKBOOK_TASK_TOOLS)
-      set(t ${id}-${variant}-${tool})
-      set(tool_impl ${impl})
-      if(WORKBOOK_TOOL_${tool}_IMPLEMENTATION)
-        set(tool_impl ${WORKBOOK_TOOL_${tool}_IMPLEMENTATION})
-      endif()
-      add_executable(${t} ${WORKBOOK_TOOL_${tool}_SOURCES} ${WORKBOOK_TOOL_${tool}_${VARIANT}_SOURCES} ${tool_impl})
-      set_target_properties(${t} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${out}")
-      target_include_directories(${t} PRIVATE "${ex}")
-      set(suffix "${WORKBOOK_TOOL_${tool}_SUFFIX}")
-      if(WORKBOOK_TOOL_${tool}_CATCH_TESTS)
-        _workbook_variant_tu("${out}/${variant}-${tool}-variant.cpp" ${id} "${variant}-${tool}" "${ex}" "${tool_impl}" "")
-        target_sources(${t} PRIVATE "${out}/${variant}-${tool}-variant.cpp")
-        target_link_libraries(${t} PRIVATE workbook_catch_main workbook_harness Catch2::Catch2 workbook_warnings)
-      else()
-        target_link_libraries(${t} PRIVATE workbook_asio${suffix} workbook_warnings)
-      endif()
-      target_precompile_headers(${t} REUSE_FROM workbook_pch${suffix})
-      string(APPEND tool_entries "      {\"${tool}\", \"$<TARGET_FILE:${t}>\"},\n")
-      list(APPEND tool_targets ${t})
-    endforeach()
-
-    set(variant_tu "${out}/${variant}-variant.cpp")
-    _workbook_variant_tu("${variant_tu}" ${id} ${variant} "${ex}" "${impl}" "${tool_entries}")
-
-    add_executable(${exe} ${impl} "${variant_tu}" $<TARGET_OBJECTS:${id}-tests>)
-    set_target_properties(${exe} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${out}")
-    target_include_directories(${exe} PRIVATE "${ex}")
-    target_link_libraries(${exe} PRIVATE workbook_catch_main workbook_harness Catch2::Catch2 workbook_warnings)
-    target_precompile_headers(${exe} REUSE_FROM workbook_pch)
-
-    # What grading a variant needs: the test binary and its tools. (Not
-    # add_dependencies on the binary: Ninja would then wait for the tools
-    # before compiling the binary's sources, instead of building side by side.)
-    add_custom_target(${exe}-all)
-    add_dependencies(${exe}-all ${exe} ${tool_targets})
-  endforeach()
+  set(common TESTS ${id}-tests EX "${ex}" OUT "${out}" TOOLS ${WORKBOOK_TASK_TOOLS})
+  _workbook_add_variant(${id} stub IMPL ${stub_sources} ${common})
+  _workbook_add_variant(${id} reference IMPL ${reference_sources} ${common})
+  _workbook_add_mutants(${id} "${sol}" "${reference_sources}" "${common}")
 
   add_custom_target(${id})
   add_dependencies(${id} ${id}-stub-all ${id}-reference-all)

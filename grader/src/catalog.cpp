@@ -173,6 +173,42 @@ std::regex const criterion_id_re("^AC[0-9]+$");
 
 } // namespace
 
+namespace {
+
+template <class ProblemAt>
+void load_mutants(task& t, ProblemAt const& problem_at)
+{
+  std::error_code ec;
+  for (auto const& e : fs::directory_iterator(t.solution_dir / "mutants", ec)) {
+    if (!e.is_directory()) continue;
+    fs::path const patch = e.path() / "mutant.patch";
+    if (!fs::exists(patch)) {
+      problem_at(e.path(), "a mutant directory without mutant.patch",
+                 "add mutant.patch (see docs/authoring.md, 'Mutants') or remove the directory");
+      continue;
+    }
+    std::string const text = read_file(patch);
+    auto const h = parse_mutant_header(text);
+    mutant m{e.path().filename().string(), h.criterion, h.mistake, h.caught_by, patch};
+    bool const known = std::any_of(t.criteria.begin(), t.criteria.end(),
+                                   [&](criterion const& c) { return c.id == m.criterion; });
+    if (!known)
+      problem_at(patch, m.criterion.empty() ? "no 'Criterion: ACn' line" : "names " + m.criterion + ", which is not a criterion of the README",
+                 "start the file with 'Criterion: ACn', the criterion whose tests must catch this mistake");
+    else if (m.mistake.empty())
+      problem_at(patch, "no 'Mistake: ...' line", "say in one line what the student got wrong");
+    else if (!m.caught_by.empty() && m.caught_by != "tsan")
+      problem_at(patch, "'Caught by: " + m.caught_by + "' is not understood", "write 'Caught by: tsan' or leave the line out");
+    else if (text.find("\n--- ") == std::string::npos && text.rfind("--- ", 0) != 0)
+      problem_at(patch, "holds no diff", "append `diff -u` of the reference and the mistaken copy (paths below solutions/" + t.id + "/)");
+    else
+      t.mutants.push_back(std::move(m));
+  }
+  std::sort(t.mutants.begin(), t.mutants.end(), [](mutant const& a, mutant const& b) { return a.name < b.name; });
+}
+
+} // namespace
+
 readme_content parse_readme(std::string const& markdown)
 {
   readme_walker w;
@@ -193,6 +229,22 @@ readme_content parse_readme(std::string const& markdown)
   if (auto dot = w.out.title.find("·"); dot != std::string::npos)
     w.out.title = trim(w.out.title.substr(dot + std::string_view("·").size()));
   return w.out;
+}
+
+mutant_header parse_mutant_header(std::string const& patch_text)
+{
+  mutant_header h;
+  std::istringstream in(patch_text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("--- ", 0) == 0 || line.rfind("diff ", 0) == 0) break;
+    auto field = [&](std::string_view key, std::string& into) {
+      if (line.rfind(key, 0) == 0) into = trim(line.substr(key.size()));
+    };
+    field("Criterion:", h.criterion);
+    field("Mistake:", h.mistake);
+    field("Caught by:", h.caught_by);
+  }
+  return h;
 }
 
 bool is_task_id(std::string const& name)
@@ -269,6 +321,7 @@ task load_task(fs::path const& root, std::string const& id)
     problem_at(t.exercise_dir / "test", "no test .cpp", "add the Catch2 acceptance tests");
   if (!has_cpp(t.solution_dir))
     problem_at(t.solution_dir, "no reference .cpp", "add the reference implementation");
+  load_mutants(t, problem_at);
   if (!fs::exists(t.exercise_dir / "NOTES.md"))
     problem_at(t.exercise_dir / "NOTES.md", "missing", "add the rubric template (copy another task's)");
   if (!fs::exists(t.solution_dir / "WHY.md"))

@@ -27,12 +27,24 @@ struct problem {
   std::string fix;
 };
 
+// A plausible student mistake the task's tests must catch:
+// solutions/<id>/mutants/<name>/mutant.patch, a diff against the reference
+// headed by "Criterion: ACn", "Mistake: ..." and optionally "Caught by: tsan".
+struct mutant {
+  std::string name;               // "serialised-get"
+  std::string criterion;          // "AC1": the criterion it must fail
+  std::string mistake;            // one line, what the student got wrong
+  std::string caught_by;          // "" (the tests) or "tsan" (only the sanitizer sees it)
+  std::filesystem::path patch;
+};
+
 struct task {
   std::string id;                 // "task-01"
   std::string title;              // "Hello server and its call chain"
   std::string difficulty;         // "Junior"
   std::vector<criterion> criteria;
   std::vector<hint> hints;
+  std::vector<mutant> mutants;    // sorted by name
   std::filesystem::path exercise_dir;
   std::filesystem::path solution_dir;
   std::vector<problem> problems;  // empty when the task is sound
@@ -52,6 +64,12 @@ struct readme_content {
 };
 
 readme_content parse_readme(std::string const& markdown);
+
+// The header lines of a mutant.patch (everything before the diff itself).
+struct mutant_header {
+  std::string criterion, mistake, caught_by;
+};
+mutant_header parse_mutant_header(std::string const& patch_text);
 
 // Reads one task; problems are recorded in the task, never thrown.
 task load_task(std::filesystem::path const& root, std::string const& id);

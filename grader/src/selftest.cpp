@@ -45,6 +45,58 @@ std::string failing_cases(verdict const& v)
   return out;
 }
 
+std::string criteria_failed(verdict const& v)
+{
+  std::string out;
+  for (auto const& cv : v.criteria)
+    if (!cv.passed) out += (out.empty() ? "" : ", ") + cv.what.id;
+  return out.empty() ? "none" : out;
+}
+
+// Why a mutant is not caught by the criterion it names; empty when it is.
+std::string mutant_escapes(workbook_paths const& paths, task const& t, mutant const& m, bool built)
+{
+  std::string const variant = "mutant-" + m.name;
+  verdict const v = grade(paths, t, variant, !built);
+  std::string const who = "mutant " + m.name + " (" + m.criterion + ": " + m.mistake + ")";
+  if (v.result == verdict::outcome::did_not_compile || v.result == verdict::outcome::workbook_broken)
+    return who + " does not build:\n" + indent(v.detail, "  ") + "fix: " + std::filesystem::relative(m.patch, paths.root).string() + "\n";
+  if (v.result != verdict::outcome::graded)
+    return who + " did not run: " + v.detail + "\n";
+  for (auto const& cv : v.criteria)
+    if (cv.what.id == m.criterion) {
+      if (!cv.passed) return {};
+      return who + " survives: every test of " + m.criterion + " passes (criteria failed: " + criteria_failed(v) +
+             "). Strengthen " + m.criterion + "'s tests until one fails; never weaken the mutant.\n";
+    }
+  return who + " names " + m.criterion + ", which has no tests\n";
+}
+
+void check_mutants(tally& t, workbook_paths const& paths, task const& task)
+{
+  std::vector<mutant const*> by_tests;
+  std::size_t tsan_only = 0;
+  for (auto const& m : task.mutants) {
+    if (m.caught_by == "tsan") ++tsan_only;
+    else by_tests.push_back(&m);
+  }
+  term::progress("building " + std::to_string(task.mutants.size()) + " mutants of " + task.id + "…");
+  // One build for all of them; when it fails, each is built (and named) alone.
+  bool const built = build(paths.build(), {task.id + "-mutants"}, task.id + " mutants").ok;
+  std::string escaped;
+  for (std::size_t i = 0; i < by_tests.size(); ++i) {
+    term::progress(fmt::format("running {} mutant {}/{}: {}…", task.id, i + 1, by_tests.size(), by_tests[i]->name));
+    escaped += mutant_escapes(paths, task, *by_tests[i], built);
+  }
+  term::progress_done();
+  std::string what = fmt::format("{} mutants, each caught by the criterion it names", by_tests.size());
+  if (tsan_only) what += fmt::format(" (+{} caught by ThreadSanitizer: ctest --preset tsan -L tsan-mutant)", tsan_only);
+  if (by_tests.size() < 6)
+    escaped += fmt::format("{} has {} mutants caught by its tests; ship at least 6 plausible student mistakes under "
+                           "solutions/{}/mutants/ (docs/authoring.md, 'Mutants')\n", task.id, by_tests.size(), task.id);
+  t.check(escaped.empty(), what, escaped);
+}
+
 } // namespace
 
 int selftest(workbook_paths const& paths, catalog const& cat, selftest_options const& options)
@@ -93,6 +145,7 @@ int selftest(workbook_paths const& paths, catalog const& cat, selftest_options c
             fmt::format("the stub fails every criterion ({}/{} failing)",
                         stub.criteria.size() - static_cast<std::size_t>(stub.passed_count()), stub.criteria.size()),
             stub_passes);
+    check_mutants(t, paths, task);
     if (options.verbose) std::fputs(indent(summarize(ref) + " (reference)\n" + summarize(stub) + " (stub)\n", "      ").c_str(), stdout);
   }
 

@@ -100,11 +100,12 @@ endfunction()
 # One test binary (and its tools) for one implementation of a task: the stub,
 # the reference, or a mutant of the reference.
 #   IMPL        the implementation's sources
-#   TOOL_IMPL   for mutants: replaces each tool's REFERENCE_SOURCES/IMPLEMENTATION
-#               files below solutions/ with the mutant's copies (OLD;NEW pairs)
 #   EXCLUDE     not part of `all` (mutants: built by <id>-mutants)
+#   For mutants: SOLUTION and MUTANT_DIR, and TOUCHED, the files below
+#   SOLUTION the mutant changes. A tool none of whose sources is touched is
+#   the reference's own tool, not built again.
 function(_workbook_add_variant id variant)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "EXCLUDE" "TESTS;EX;OUT;SOLUTION;MUTANT_DIR" "IMPL;TOOLS")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "EXCLUDE" "TESTS;EX;OUT;SOLUTION;MUTANT_DIR" "IMPL;TOOLS;TOUCHED")
   set(ex "${arg_EX}")
   set(out "${arg_OUT}")
   set(impl ${arg_IMPL})
@@ -127,7 +128,15 @@ function(_workbook_add_variant id variant)
     endif()
     set(tool_sources ${WORKBOOK_TOOL_${tool}_SOURCES} ${WORKBOOK_TOOL_${tool}_${VARIANT}_SOURCES} ${tool_impl})
     if(arg_MUTANT_DIR)
-      list(TRANSFORM tool_sources REPLACE "^${arg_SOLUTION}/" "${arg_MUTANT_DIR}/")
+      # The mutant's implementation is already mapped; map the rest.
+      _workbook_mutant_sources(tool_sources "${tool_sources}" "${arg_SOLUTION}" "${arg_MUTANT_DIR}" "${arg_TOUCHED}")
+      set(changed ${tool_sources})
+      list(FILTER changed INCLUDE REGEX "^${arg_MUTANT_DIR}/")
+      if(NOT changed)
+        string(APPEND tool_entries "      {\"${tool}\", \"$<TARGET_FILE:${id}-reference-${tool}>\"},\n")
+        list(APPEND tool_targets ${id}-reference-${tool})
+        continue()
+      endif()
     endif()
     add_executable(${t} ${tool_sources})
     set_target_properties(${t} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${out}")
@@ -167,6 +176,20 @@ function(_workbook_add_variant id variant)
   add_dependencies(${exe}-all ${exe} ${tool_targets})
 endfunction()
 
+# `sources` with each file of `touched` (paths below `sol`) replaced by the
+# mutant's copy under `mout`.
+function(_workbook_mutant_sources out_var sources sol mout touched)
+  set(result "")
+  foreach(f IN LISTS sources)
+    string(REPLACE "${sol}/" "" rel "${f}")
+    if(NOT rel STREQUAL f AND rel IN_LIST touched)
+      set(f "${mout}/${rel}")
+    endif()
+    list(APPEND result "${f}")
+  endforeach()
+  set(${out_var} "${result}" PARENT_SCOPE)
+endfunction()
+
 # Mutants: solutions/<id>/mutants/<name>/mutant.patch, a plausible student
 # mistake written as a diff against the reference (paths below
 # solutions/<id>/), headed by the lines the grader reads:
@@ -184,16 +207,12 @@ function(_workbook_add_mutants id sol reference_sources common)
   if(NOT patches)
     return()
   endif()
-
-  # Every file of solutions/<id>/ the build reads may be touched by a mutant.
-  set(files ${reference_sources})
-  foreach(tool IN LISTS WORKBOOK_TASK_TOOLS)
-    list(APPEND files ${WORKBOOK_TOOL_${tool}_REFERENCE_SOURCES} ${WORKBOOK_TOOL_${tool}_IMPLEMENTATION})
-  endforeach()
-  list(FILTER files INCLUDE REGEX "^${sol}/")
-  list(REMOVE_DUPLICATES files)
-  set(relative ${files})
-  list(TRANSFORM relative REPLACE "^${sol}/" "")
+  # ApplyMutant copies the whole solution directory (so a patched file's
+  # sibling includes resolve to siblings), and patches the copy.
+  file(GLOB_RECURSE solution_files CONFIGURE_DEPENDS "${sol}/*.cpp" "${sol}/*.hpp")
+  list(FILTER solution_files EXCLUDE REGEX "^${sol}/mutants/")
+  set(solution_relative ${solution_files})
+  list(TRANSFORM solution_relative REPLACE "^${sol}/" "")
 
   cmake_parse_arguments(c "" "OUT" "" ${common})
   foreach(patch IN LISTS patches)
@@ -203,19 +222,41 @@ function(_workbook_add_mutants id sol reference_sources common)
       _workbook_task_problem(${id} "solutions/${id}/mutants/${name}/" "a mutant's name is lower-case words joined by '-'")
       continue()
     endif()
+    # The files the diff changes ("+++ b/<path>"); a changed header may be
+    # included anywhere, so then every source counts as changed.
+    file(STRINGS "${patch}" plus_lines REGEX "^[+][+][+] ")
+    set(touched "")
+    foreach(line IN LISTS plus_lines)
+      string(REGEX REPLACE "^[+][+][+] b/([^\t]*).*$" "\\1" rel "${line}")
+      if(NOT rel IN_LIST solution_relative)
+        _workbook_task_problem(${id} "solutions/${id}/mutants/${name}/mutant.patch"
+                               "it changes '${rel}', which is not a .cpp/.hpp below solutions/${id}/ (paths are a/<file>, b/<file>)")
+        set(touched "")
+        break()
+      endif()
+      if(rel MATCHES "[.]hpp$")
+        set(touched ${solution_relative})
+        list(FILTER touched INCLUDE REGEX "[.]cpp$")
+        break()
+      endif()
+      list(APPEND touched "${rel}")
+    endforeach()
+    if(NOT touched)
+      continue()
+    endif()
+
     set(mout "${c_OUT}/mutants/${name}")
-    set(outputs ${relative})
+    set(outputs ${touched})
     list(TRANSFORM outputs PREPEND "${mout}/")
-    string(REPLACE ";" "|" files_arg "${relative}")
+    string(REPLACE ";" "|" files_arg "${solution_relative}")
     add_custom_command(
       OUTPUT ${outputs}
       COMMAND "${CMAKE_COMMAND}" "-DSOLUTION=${sol}" "-DOUT=${mout}" "-DPATCH=${patch}"
               "-DFILES=${files_arg}" -P "${WORKBOOK_CMAKE_DIR}/ApplyMutant.cmake"
-      DEPENDS ${files} "${patch}" "${WORKBOOK_CMAKE_DIR}/ApplyMutant.cmake"
+      DEPENDS ${solution_files} "${patch}" "${WORKBOOK_CMAKE_DIR}/ApplyMutant.cmake"
       COMMENT "Applying the mutant ${id}/${name}"
       VERBATIM)
-    set(impl ${reference_sources})
-    list(TRANSFORM impl REPLACE "^${sol}/" "${mout}/")
+    _workbook_mutant_sources(impl "${reference_sources}" "${sol}" "${mout}" "${touched}")
 
     file(STRINGS "${patch}" caught_by REGEX "^Caught by:[ ]*tsan" LIMIT_COUNT 1)
     set(exclude EXCLUDE)
@@ -223,7 +264,7 @@ function(_workbook_add_mutants id sol reference_sources common)
       set(exclude "")   # the tsan preset builds and runs these
     endif()
     _workbook_add_variant(${id} mutant-${name} IMPL ${impl} ${common} ${exclude}
-                          SOLUTION "${sol}" MUTANT_DIR "${mout}")
+                          SOLUTION "${sol}" MUTANT_DIR "${mout}" TOUCHED ${touched})
     target_include_directories(${id}-mutant-${name} PRIVATE "${sol}")
     add_dependencies(${id}-mutants ${id}-mutant-${name}-all)
 

@@ -94,7 +94,7 @@ int main(int argc, char** argv)
       "  grader watch task-01          grade again on every save\n"
       "  grader hint task-01           the next hint\n"
       "  grader tally                  your scores against the rubric's bands\n"
-      "  grader selftest               prove the workbook: references pass, stubs fail\n"
+      "  grader selftest               prove the workbook: references pass, stubs fail, mutants caught\n"
       "\n"
       "Exit codes: 0 all criteria pass / done; 1 a criterion fails (including code that\n"
       "does not compile, crashes or hangs) or the verb was refused; 2 usage error or the\n"
@@ -137,7 +137,7 @@ int main(int argc, char** argv)
   auto* tally_cmd = app.add_subcommand("tally", "Your scores, the total, and the rubric's band for it");
 
   selftest_options st;
-  auto* selftest_cmd = app.add_subcommand("selftest", "Prove the workbook sound: build all, references pass, stubs fail, grader tests pass");
+  auto* selftest_cmd = app.add_subcommand("selftest", "Prove the workbook sound: build, references pass, stubs fail, mutants are caught, grader tests pass");
   selftest_cmd->add_option("tasks", st.only, "Only these tasks (default: all)");
   selftest_cmd->add_flag("-v,--verbose", st.verbose, "Show test counts per task");
   selftest_cmd->add_flag("--quick", st.quick, "Skip the end-to-end run of a student's session (about a minute)");

@@ -2,7 +2,8 @@
 
 namespace grader {
 
-verdict grade(workbook_paths const& paths, task const& t, std::string const& variant, bool build_first)
+verdict grade(workbook_paths const& paths, task const& t, std::string const& variant, bool build_first,
+              std::string const& only_tag)
 {
   std::string const target = t.id + "-" + variant;
   if (build_first) {
@@ -23,6 +24,7 @@ verdict grade(workbook_paths const& paths, task const& t, std::string const& var
   run_settings s;
   s.executable = paths.executable(t.id, variant);
   s.log = paths.build_dir / "grader-logs" / (target + ".log");
+  s.only_tag = only_tag;
   auto const run = run_tests(s);
   verdict v = assess(t, run, variant);
   v.log = s.log.string();

@@ -23,6 +23,9 @@ struct workbook_paths {
 };
 
 // variant: "stub" or "reference". `build_first` false when the caller built.
-verdict grade(workbook_paths const& paths, task const& t, std::string const& variant, bool build_first = true);
+// `only_tag` ("[AC3]"): run only that criterion's cases (the others are left
+// out of the verdict); selftest uses it to prove a mutant fails its criterion.
+verdict grade(workbook_paths const& paths, task const& t, std::string const& variant, bool build_first = true,
+              std::string const& only_tag = {});
 
 } // namespace grader

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -144,6 +146,18 @@ run_result run_tests(run_settings const& s)
   }
   result.started = true;
   result.cases = std::move(l.cases);
+  if (!s.only_tag.empty()) {
+    // Catch2 lists tags without brackets and matches them ignoring case.
+    auto const lower = [](std::string t) {
+      std::erase_if(t, [](char ch) { return ch == '[' || ch == ']'; });
+      std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      return t;
+    };
+    std::string const wanted = lower(s.only_tag);
+    std::erase_if(result.cases, [&](case_result const& c) {
+      return std::none_of(c.tags.begin(), c.tags.end(), [&](std::string const& t) { return lower(t) == wanted; });
+    });
+  }
 
   std::error_code ec;
   fs::create_directories(s.log.parent_path(), ec);
@@ -168,7 +182,9 @@ run_result run_tests(run_settings const& s)
 
     workbook::spawn_options options;
     options.argv = {s.executable.string(), "--order", "decl"};
-    if (pending.size() != result.cases.size()) {
+    if (!s.only_tag.empty() && pending.size() == result.cases.size()) {
+      options.argv.push_back(s.only_tag);
+    } else if (pending.size() != result.cases.size()) {
       // A rerun after a crash or hang: only what is left, as one spec
       // (Catch2 ORs comma-separated names).
       std::string spec;

@@ -40,6 +40,7 @@ struct run_settings {
   std::filesystem::path log;                       // the binary's full output
   std::chrono::milliseconds case_timeout{10000};   // one test case
   std::chrono::milliseconds total_timeout{120000}; // the whole run
+  std::string only_tag;                            // e.g. "[AC3]": run only the cases carrying it
   sandbox_policy sandbox;
 };
 

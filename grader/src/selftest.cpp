@@ -45,19 +45,11 @@ std::string failing_cases(verdict const& v)
   return out;
 }
 
-std::string criteria_failed(verdict const& v)
-{
-  std::string out;
-  for (auto const& cv : v.criteria)
-    if (!cv.passed) out += (out.empty() ? "" : ", ") + cv.what.id;
-  return out.empty() ? "none" : out;
-}
-
 // Why a mutant is not caught by the criterion it names; empty when it is.
 std::string mutant_escapes(workbook_paths const& paths, task const& t, mutant const& m, bool built)
 {
   std::string const variant = "mutant-" + m.name;
-  verdict const v = grade(paths, t, variant, !built);
+  verdict const v = grade(paths, t, variant, !built, "[" + m.criterion + "]");
   std::string const who = "mutant " + m.name + " (" + m.criterion + ": " + m.mistake + ")";
   if (v.result == verdict::outcome::did_not_compile || v.result == verdict::outcome::workbook_broken)
     return who + " does not build:\n" + indent(v.detail, "  ") + "fix: " + std::filesystem::relative(m.patch, paths.root).string() + "\n";
@@ -66,8 +58,8 @@ std::string mutant_escapes(workbook_paths const& paths, task const& t, mutant co
   for (auto const& cv : v.criteria)
     if (cv.what.id == m.criterion) {
       if (!cv.passed) return {};
-      return who + " survives: every test of " + m.criterion + " passes (criteria failed: " + criteria_failed(v) +
-             "). Strengthen " + m.criterion + "'s tests until one fails; never weaken the mutant.\n";
+      return who + " survives: every test of " + m.criterion + " passes. Strengthen " + m.criterion +
+             "'s tests until one fails; never weaken the mutant.\n";
     }
   return who + " names " + m.criterion + ", which has no tests\n";
 }

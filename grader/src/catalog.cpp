@@ -1,6 +1,9 @@
 #include "catalog.hpp"
+#include "files.hpp"
 #include "markdown.hpp"
 #include "text.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <fstream>
@@ -161,19 +164,27 @@ std::string strip_separator(std::string text)
   return text;
 }
 
-std::string read_file(fs::path const& p)
-{
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::regex const criterion_id_re("^AC[0-9]+$");
 
 } // namespace
 
 namespace {
+
+template <class ProblemAt>
+void load_limits(task& t, ProblemAt const& problem_at)
+{
+  fs::path const file = limits_file(t);
+  auto const text = read_file(file);
+  if (!text) return;   // no limits recorded: every case gets the default
+  auto const j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("cases") || !j["cases"].is_object()) {
+    problem_at(file, "is not a limits file ({\"version\":1,\"cases\":{\"test name\": milliseconds}})",
+               "delete it, or write it again with `grader selftest " + t.id + " --record-limits`");
+    return;
+  }
+  for (auto const& [name, ms] : j["cases"].items())
+    if (ms.is_number_unsigned()) t.case_limits[name] = std::chrono::milliseconds(ms.get<std::uint64_t>());
+}
 
 template <class ProblemAt>
 void load_mutants(task& t, ProblemAt const& problem_at)
@@ -187,7 +198,7 @@ void load_mutants(task& t, ProblemAt const& problem_at)
                  "add mutant.patch (see docs/authoring.md, 'Mutants') or remove the directory");
       continue;
     }
-    std::string const text = read_file(patch);
+    std::string const text = read_file_or_empty(patch);
     auto const h = parse_mutant_header(text);
     mutant m{e.path().filename().string(), h.criterion, h.mistake, h.caught_by, patch};
     bool const known = std::any_of(t.criteria.begin(), t.criteria.end(),
@@ -253,6 +264,36 @@ bool is_task_id(std::string const& name)
   return std::regex_match(name, re);
 }
 
+std::string normalize_task_id(std::string_view word)
+{
+  std::string w(word);
+  std::transform(w.begin(), w.end(), w.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string_view rest = w;
+  std::string prefix = "task-";
+  for (std::string_view p : {"task-", "task_", "task", "stretch-", "stretch"}) {
+    if (rest.substr(0, p.size()) == p) {
+      prefix = p.substr(0, 7) == "stretch" ? "stretch-" : "task-";
+      rest.remove_prefix(p.size());
+      break;
+    }
+  }
+  if (rest.empty() || rest.size() > 2 ||
+      !std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return std::string(word);
+  if (prefix == "stretch-") return prefix + std::string(rest.substr(rest.size() - 1));
+  return prefix + (rest.size() == 1 ? "0" + std::string(rest) : std::string(rest));
+}
+
+fs::path limits_file(task const& t) { return t.exercise_dir / "test" / "limits.json"; }
+
+std::chrono::milliseconds limit_from_reference(double reference_seconds)
+{
+  auto const scaled = std::chrono::milliseconds(static_cast<long long>(reference_seconds * 1000.0 * limit_factor));
+  // Whole half-seconds read better in a report than 2173 ms.
+  auto const limit = std::max(limit_floor, scaled);
+  return std::chrono::milliseconds((limit.count() + 499) / 500 * 500);
+}
+
 std::vector<hint> task::hints_for(std::string const& criterion_id) const
 {
   std::vector<hint> out;
@@ -277,7 +318,7 @@ task load_task(fs::path const& root, std::string const& id)
     t.title = "(no README)";
     return t;
   }
-  auto const content = parse_readme(read_file(readme));
+  auto const content = parse_readme(read_file_or_empty(readme));
   t.title = content.title.empty() ? id : content.title;
   t.difficulty = content.difficulty;
   t.criteria = content.criteria;
@@ -322,6 +363,7 @@ task load_task(fs::path const& root, std::string const& id)
   if (!has_cpp(t.solution_dir))
     problem_at(t.solution_dir, "no reference .cpp", "add the reference implementation");
   load_mutants(t, problem_at);
+  load_limits(t, problem_at);
   if (!fs::exists(t.exercise_dir / "NOTES.md"))
     problem_at(t.exercise_dir / "NOTES.md", "missing", "add the rubric template (copy another task's)");
   if (!fs::exists(t.solution_dir / "WHY.md"))

@@ -3,9 +3,12 @@
 // acceptance criteria and hints; nothing central lists tasks.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace grader {
@@ -45,6 +48,9 @@ struct task {
   std::vector<criterion> criteria;
   std::vector<hint> hints;
   std::vector<mutant> mutants;    // sorted by name
+  // Per test case, the time limit derived from the reference's own time
+  // (exercises/<id>/test/limits.json, written by `grader selftest --record-limits`).
+  std::map<std::string, std::chrono::milliseconds> case_limits;
   std::filesystem::path exercise_dir;
   std::filesystem::path solution_dir;
   std::vector<problem> problems;  // empty when the task is sound
@@ -88,7 +94,18 @@ private:
   std::vector<task> tasks_;
 };
 
+// The per-case time limits file of a task, and how limits are derived from
+// what the reference needs: generous, since a student's machine may be
+// slower and busier than the one that recorded them.
+std::filesystem::path limits_file(task const& t);
+inline constexpr std::chrono::milliseconds limit_floor{2000};
+inline constexpr int limit_factor = 8;
+std::chrono::milliseconds limit_from_reference(double reference_seconds);
+
 // Is this a task directory name? "task-01" .. "task-99", "stretch-1" ..
 bool is_task_id(std::string const& name);
+
+// "1", "01", "task-1", "task01", "TASK-01" -> "task-01"; anything else unchanged.
+std::string normalize_task_id(std::string_view word);
 
 } // namespace grader

@@ -1,30 +1,23 @@
-// Grading one variant of one task: build it, run its tests, assess them.
+// Grading one implementation of one task: build it, run its tests, assess
+// them into a verdict.
 #pragma once
 
-#include "build.hpp"
 #include "catalog.hpp"
-#include "report.hpp"
+#include "paths.hpp"
 #include "run.hpp"
+#include "verdict.hpp"
 
 #include <string>
 
 namespace grader {
 
-struct workbook_paths {
-  std::filesystem::path root;
-  std::filesystem::path build_dir;
-  std::string preset = "dev";
+// Groups test cases by their [ACn] tag and decides each criterion: it passes
+// when it has at least one test and all of them passed.
+verdict assess(task const& t, run_result const& run, std::string variant);
 
-  build_settings build() const { return {root, build_dir, preset, build_dir / "grader-logs"}; }
-  std::filesystem::path executable(std::string const& task, std::string const& variant) const
-  {
-    return build_dir / "tasks" / task / (task + "-" + variant);
-  }
-};
-
-// variant: "stub" or "reference". `build_first` false when the caller built.
-// `only_tag` ("[AC3]"): run only that criterion's cases (the others are left
-// out of the verdict); selftest uses it to prove a mutant fails its criterion.
+// variant: "stub", "reference" or "mutant-<name>". `build_first` false when
+// the caller built. `only_tag` ("[AC3]"): run only that criterion's cases
+// (the others are left out); selftest uses it to prove a mutant fails it.
 verdict grade(workbook_paths const& paths, task const& t, std::string const& variant, bool build_first = true,
               std::string const& only_tag = {});
 

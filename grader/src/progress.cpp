@@ -1,4 +1,5 @@
 #include "progress.hpp"
+#include "files.hpp"
 #include "text.hpp"
 
 #include <chrono>
@@ -82,10 +83,9 @@ progress_store::progress_store(fs::path file) : file_(std::move(file)) {}
 std::optional<std::string> progress_store::load()
 {
   records_.clear();
-  std::ifstream in(file_, std::ios::binary);
-  if (!in) return std::nullopt;  // no progress yet
-  std::string const text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  in.close();
+  auto const read = read_file(file_);
+  if (!read) return std::nullopt;  // no progress yet
+  std::string const& text = *read;
 
   auto const doc = nlohmann::json::parse(text, nullptr, false);
   bool damaged = false;
@@ -158,6 +158,22 @@ void progress_store::save() const
   ::fsync(fd);
   ::close(fd);
   fs::rename(tmp, file_);  // atomic on POSIX
+}
+
+progress_store open_progress(fs::path const& state_dir)
+{
+  progress_store store(state_dir / "progress.json");
+  if (auto message = store.load()) std::fprintf(stderr, "grader: %s\n", message->c_str());
+  return store;
+}
+
+void save_progress(progress_store const& store)
+{
+  try {
+    store.save();
+  } catch (std::exception const& e) {
+    std::fprintf(stderr, "grader: could not record progress: %s\n", e.what());
+  }
 }
 
 } // namespace grader

@@ -51,4 +51,10 @@ private:
 
 std::string now_iso8601();
 
+// The store under <state_dir>/progress.json, loaded; a recovery message (if
+// the file was damaged) goes to stderr. Saving reports a failure on stderr
+// and never throws: a grade is not lost for want of a progress file.
+progress_store open_progress(std::filesystem::path const& state_dir);
+void save_progress(progress_store const& store);
+
 } // namespace grader

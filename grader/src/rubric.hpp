@@ -3,6 +3,8 @@
 // the words; this module reads its two tables and applies the rules.
 #pragma once
 
+#include "notes.hpp"
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -30,24 +32,6 @@ struct rubric {
 // Reads rubric.md; throws std::runtime_error naming the file and the fix.
 rubric load_rubric(std::filesystem::path const& file);
 rubric parse_rubric(std::string const& markdown);
-
-// What NOTES.md shows, section by section.
-struct notes_evidence {
-  int trace_words = 0;
-  int variation_words = 0;
-  int concern_words = 0;
-  std::string concern;                 // which of the four it names, "" if none
-  std::optional<int> self_grade;       // from a "Self-grade: N" line
-};
-
-// Words a section needs before it counts as filled in.
-inline constexpr int min_words_trace = 25;
-inline constexpr int min_words_variation = 25;
-inline constexpr int min_words_concern = 15;
-
-// Reads the student's own words: HTML comments (the template's prompts) and
-// the template's own text do not count.
-notes_evidence read_notes(std::string const& notes, std::string const& template_text = {});
 
 struct score_decision {
   int cap = 0;                      // the highest score the evidence supports

@@ -3,25 +3,22 @@
 
 #include <workbook/process.hpp>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include <fcntl.h>
-#include <poll.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace grader {
 
 namespace fs = std::filesystem;
+namespace events = workbook::events;
 using clock_type = std::chrono::steady_clock;
-using std::chrono::milliseconds;
 
 std::string signal_name(int sig)
 {
@@ -50,72 +47,88 @@ std::string escape_test_name(std::string const& name)
   return out;
 }
 
-void apply_event(std::string const& line, std::vector<case_result>& cases, int& current)
+std::chrono::milliseconds run_settings::limit_for(std::string const& case_name) const
 {
-  auto const event = nlohmann::json::parse(line, nullptr, false);
-  if (event.is_discarded() || !event.is_object()) return;
-  std::string const kind = event.value("event", "");
-  auto find = [&](std::string const& name) -> int {
-    for (std::size_t i = 0; i < cases.size(); ++i)
-      if (cases[i].name == name) return static_cast<int>(i);
-    cases.push_back({name, {}, case_status::not_run, {}, 0, 0, {}});
-    return static_cast<int>(cases.size() - 1);
-  };
-  if (kind == "case-start") {
-    current = find(event.value("name", ""));
-    auto& c = cases[static_cast<std::size_t>(current)];
-    c.failures.clear();
-    if (event.contains("tags")) c.tags = event["tags"].get<std::vector<std::string>>();
-  } else if (kind == "failure" && current >= 0) {
-    failure f;
-    f.expr = event.value("expr", "");
-    f.expanded = event.value("expanded", "");
-    f.message = event.value("message", "");
-    if (event.contains("info")) f.info = event["info"].get<std::vector<std::string>>();
-    f.file = event.value("file", "");
-    f.line = event.value("line", 0);
-    f.transcript = event.value("transcript", "");
-    cases[static_cast<std::size_t>(current)].failures.push_back(std::move(f));
-  } else if (kind == "case-end") {
-    int const i = find(event.value("name", ""));
-    auto& c = cases[static_cast<std::size_t>(i)];
-    c.status = event.value("passed", false) ? case_status::passed : case_status::failed;
-    c.seconds = event.value("seconds", 0.0);
-    current = -1;
-  }
+  auto const it = case_limits.find(case_name);
+  return it == case_limits.end() ? case_timeout : it->second;
 }
 
 namespace {
 
-struct listing {
-  bool ok = false;
-  std::string error;
-  std::vector<case_result> cases;
+int index_of(std::vector<case_result>& cases, std::string const& name)
+{
+  for (std::size_t i = 0; i < cases.size(); ++i)
+    if (cases[i].name == name) return static_cast<int>(i);
+  cases.push_back({});
+  cases.back().name = name;
+  return static_cast<int>(cases.size() - 1);
+}
+
+struct event_folder {
+  std::vector<case_result>& cases;
+  int& current;
+
+  void operator()(events::case_start const& e) const
+  {
+    current = index_of(cases, e.info.name);
+    auto& c = cases[static_cast<std::size_t>(current)];
+    c.failures.clear();
+    c.tags = e.info.tags;
+  }
+  void operator()(events::failure const& e) const
+  {
+    if (current < 0) return;
+    cases[static_cast<std::size_t>(current)].failures.push_back(
+        {e.expr, e.expanded, e.message, e.info, e.file, e.line, e.transcript, e.fatal});
+  }
+  void operator()(events::case_end const& e) const
+  {
+    int const i = index_of(cases, e.name);
+    auto& c = cases[static_cast<std::size_t>(i)];
+    c.status = e.passed ? case_status::passed : case_status::failed;
+    c.seconds = e.seconds;
+    // After a fatal signal Catch2 ends the case for its reporters and the
+    // process dies next: the case stays current, so the crash is its own.
+    bool const fatal = std::any_of(c.failures.begin(), c.failures.end(), [](failure const& f) { return f.fatal; });
+    current = fatal ? i : -1;
+  }
 };
 
-listing list_cases(fs::path const& exe)
+} // namespace
+
+void apply_event(events::event const& e, std::vector<case_result>& cases, int& current)
 {
-  listing l;
-  auto const r = workbook::run_process({exe.string(), "--workbook-list"}, std::chrono::seconds(20));
-  if (r.timed_out) {
-    l.error = "listing its tests took more than 20 s";
-    return l;
+  std::visit(event_folder{cases, current}, e);
+}
+
+namespace {
+
+std::string lower_tag(std::string t)
+{
+  std::erase_if(t, [](char ch) { return ch == '[' || ch == ']'; });
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return t;
+}
+
+// The binary's cases, as --workbook-list gives them.
+std::optional<std::vector<case_result>> list_cases(fs::path const& exe, std::string& error)
+{
+  auto const r = workbook::run_process({exe.string(), events::list_flag}, std::chrono::seconds(10));
+  if (r.timed_out) error = "listing its tests took more than 10 s (a static initializer that never returns?)";
+  else if (r.signal) error = "crashed with " + signal_name(r.signal) + " before any test ran:\n" + last_lines(r.output, 15);
+  if (!error.empty()) return std::nullopt;
+  auto listing = events::decode_listing(r.output);
+  if (r.exit_code != 0 || !listing) {
+    error = "could not list its tests (exit code " + std::to_string(r.exit_code) + "):\n" + last_lines(r.output, 15);
+    return std::nullopt;
   }
-  if (r.signal) {
-    l.error = "crashed with " + signal_name(r.signal) + " before any test ran:\n" + last_lines(r.output, 15);
-    return l;
+  std::vector<case_result> cases;
+  for (auto& c : *listing) {
+    cases.push_back({});
+    cases.back().name = std::move(c.name);
+    cases.back().tags = std::move(c.tags);
   }
-  auto const json = nlohmann::json::parse(r.output, nullptr, false);
-  if (r.exit_code != 0 || !json.is_array()) {
-    l.error = "could not list its tests (exit code " + std::to_string(r.exit_code) + "):\n" +
-              last_lines(r.output, 15);
-    return l;
-  }
-  for (auto const& c : json)
-    l.cases.push_back({c.value("name", ""), c.value("tags", std::vector<std::string>{}),
-                       case_status::not_run, {}, 0, 0, {}});
-  l.ok = true;
-  return l;
+  return cases;
 }
 
 std::uintmax_t size_of(fs::path const& p)
@@ -129,9 +142,138 @@ std::uintmax_t size_of(fs::path const& p)
 std::string read_tail(fs::path const& p, std::size_t lines, std::uintmax_t offset = 0)
 {
   std::ifstream in(p, std::ios::binary);
+  auto const size = size_of(p);
+  // A case that printed megabytes: its last 64 KiB hold the last lines.
+  offset = std::max<std::uintmax_t>(offset, size > (1u << 16) ? size - (1u << 16) : 0);
   in.seekg(static_cast<std::streamoff>(offset));
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return last_lines(all, lines);
+  std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return last_lines(tail, lines);
+}
+
+// One process running the cases still pending: what happened to it.
+struct pass_outcome {
+  workbook::process_result exit;
+  int current = -1;                  // the case running when it ended, or -1
+  bool case_timed_out = false;       // the current case hit its own limit
+  clock_type::time_point case_started;
+  // Where this pass's output begins in the log. (Not where the case's does:
+  // the log and the event pipe are written independently, so an offset taken
+  // when an event arrives may already be past the case's first lines.)
+  std::uintmax_t log_offset = 0;
+};
+
+std::vector<std::string> pass_arguments(run_settings const& s, std::vector<case_result> const& cases)
+{
+  std::vector<std::string> argv{s.executable.string(), "--order", "decl"};
+  std::vector<std::string> pending;
+  for (auto const& c : cases)
+    if (c.status == case_status::not_run) pending.push_back(c.name);
+  if (pending.size() == cases.size()) {
+    if (!s.only_tag.empty()) argv.push_back(s.only_tag);
+    return argv;
+  }
+  // A rerun after a crash or hang: only what is left, as one spec (Catch2
+  // ORs comma-separated names).
+  std::string spec;
+  for (auto const& name : pending) spec += (spec.empty() ? "" : ",") + escape_test_name(name);
+  argv.push_back(spec);
+  return argv;
+}
+
+// Runs the pending cases in one process, folding its events as they come.
+pass_outcome run_pass(run_settings const& s, std::vector<case_result>& cases, clock_type::time_point run_deadline)
+{
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+
+  pass_outcome out;
+  out.case_started = clock_type::now();
+  out.log_offset = size_of(s.log);
+  sandbox_policy policy = s.sandbox;
+  workbook::run_options o;
+  o.spawn.argv = pass_arguments(s, cases);
+  o.spawn.env = {{events::env_var, events::grader_path}};
+  o.spawn.extra_fd = pipe_fds[1];
+  o.spawn.child_setup = &apply_in_child;
+  o.spawn.child_setup_arg = &policy;
+  o.output_file = s.log;
+  o.events_fd = pipe_fds[0];
+  std::string partial;
+  o.on_events = [&](std::string_view chunk) {
+    partial.append(chunk);
+    for (std::size_t nl; (nl = partial.find('\n')) != std::string::npos; partial.erase(0, nl + 1)) {
+      int const before = out.current;
+      if (auto e = events::decode(std::string_view(partial).substr(0, nl))) apply_event(*e, cases, out.current);
+      if (out.current != before) out.case_started = clock_type::now();
+    }
+  };
+  // Between cases (and before the first) the default limit applies.
+  o.deadline = [&] {
+    auto const limit = out.current >= 0 ? s.limit_for(cases[static_cast<std::size_t>(out.current)].name) : s.case_timeout;
+    auto const case_deadline = out.case_started + limit;
+    out.case_timed_out = case_deadline <= run_deadline;
+    return std::min(case_deadline, run_deadline);
+  };
+  out.exit = workbook::run(std::move(o));   // closes both ends of the pipe
+  if (!out.exit.timed_out) out.case_timed_out = false;
+  return out;
+}
+
+// After a case timed out, the other pending cases of its criterion are not
+// run: one time-out per criterion is answer enough.
+void skip_siblings(std::vector<case_result>& cases, case_result const& timed_out)
+{
+  for (auto& c : cases) {
+    if (c.status != case_status::not_run) continue;
+    bool const sibling = std::any_of(c.tags.begin(), c.tags.end(), [&](std::string const& tag) {
+      return std::any_of(timed_out.tags.begin(), timed_out.tags.end(),
+                         [&](std::string const& t) { return lower_tag(t) == lower_tag(tag); });
+    });
+    if (!sibling) continue;
+    c.status = case_status::skipped;
+    c.skipped_because = timed_out.name;
+  }
+}
+
+// Decides the case that was running when the process ended (crashed,
+// exited or timed out). Returns false when the run cannot go on.
+bool settle_current(run_settings const& s, std::vector<case_result>& cases, pass_outcome const& p)
+{
+  auto& c = cases[static_cast<std::size_t>(p.current)];
+  c.output_tail = read_tail(s.log, 25, p.log_offset);
+  c.limit_seconds = std::chrono::duration<double>(s.limit_for(c.name)).count();
+  c.seconds = std::chrono::duration<double>(clock_type::now() - p.case_started).count();
+  if (p.exit.timed_out && p.case_timed_out) {
+    c.status = case_status::timed_out;
+    skip_siblings(cases, c);
+    return true;
+  }
+  if (p.exit.timed_out) return false;   // the whole run's time is up
+  c.status = p.exit.signal ? case_status::crashed : case_status::exited;
+  c.signal = p.exit.signal;
+  c.exit_code = p.exit.exit_code;
+  return true;
+}
+
+// The process ended between cases. An exit that leaves cases pending without
+// a signal is blamed on the next one (std::exit in a static destructor, say).
+bool settle_between(run_settings const& s, std::vector<case_result>& cases, pass_outcome const& p, std::string& error)
+{
+  if (p.exit.timed_out) return false;
+  bool const progress = std::any_of(cases.begin(), cases.end(), [](auto const& c) { return c.status != case_status::not_run; });
+  if (!progress) {
+    error = "the test binary exited (code " + std::to_string(p.exit.exit_code) + ", " +
+            (p.exit.signal ? signal_name(p.exit.signal) : "no signal") + ") without running a test:\n" +
+            read_tail(s.log, 15);
+    return false;
+  }
+  auto next = std::find_if(cases.begin(), cases.end(), [](auto const& c) { return c.status == case_status::not_run; });
+  if (next == cases.end()) return false;
+  next->status = p.exit.signal ? case_status::crashed : case_status::exited;
+  next->signal = p.exit.signal;
+  next->exit_code = p.exit.exit_code;
+  next->output_tail = read_tail(s.log, 25, p.log_offset);
+  return true;
 }
 
 } // namespace
@@ -139,148 +281,36 @@ std::string read_tail(fs::path const& p, std::size_t lines, std::uintmax_t offse
 run_result run_tests(run_settings const& s)
 {
   run_result result;
-  auto l = list_cases(s.executable);
-  if (!l.ok) {
-    result.error = l.error;
-    return result;
-  }
+  auto const started = clock_type::now();
+  auto listed = list_cases(s.executable, result.error);
+  if (!listed) return result;
   result.started = true;
-  result.cases = std::move(l.cases);
-  if (!s.only_tag.empty()) {
-    // Catch2 lists tags without brackets and matches them ignoring case.
-    auto const lower = [](std::string t) {
-      std::erase_if(t, [](char ch) { return ch == '[' || ch == ']'; });
-      std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-      return t;
-    };
-    std::string const wanted = lower(s.only_tag);
+  result.cases = std::move(*listed);
+  if (!s.only_tag.empty())
     std::erase_if(result.cases, [&](case_result const& c) {
-      return std::none_of(c.tags.begin(), c.tags.end(), [&](std::string const& t) { return lower(t) == wanted; });
+      return std::none_of(c.tags.begin(), c.tags.end(), [&](auto const& t) { return lower_tag(t) == lower_tag(s.only_tag); });
     });
-  }
 
   std::error_code ec;
   fs::create_directories(s.log.parent_path(), ec);
   fs::remove(s.log, ec);
-  auto const run_deadline = clock_type::now() + s.total_timeout;
+  auto const run_deadline = started + s.total_timeout;
 
-  // Each pass runs every case not yet decided; a pass ends early only when
-  // a case crashes or hangs, and that case is decided then.
-  for (int pass = 0; pass < 64; ++pass) {
-    std::vector<std::string> pending;
-    for (auto const& c : result.cases)
-      if (c.status == case_status::not_run) pending.push_back(c.name);
-    if (pending.empty()) break;
-    if (clock_type::now() >= run_deadline) break;
-
-    int events[2];
-    if (::pipe2(events, O_CLOEXEC) != 0) {
-      result.error = std::string("pipe: ") + std::strerror(errno);
-      return result;
-    }
-    int const log_fd = ::open(s.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-
-    workbook::spawn_options options;
-    options.argv = {s.executable.string(), "--order", "decl"};
-    if (!s.only_tag.empty() && pending.size() == result.cases.size()) {
-      options.argv.push_back(s.only_tag);
-    } else if (pending.size() != result.cases.size()) {
-      // A rerun after a crash or hang: only what is left, as one spec
-      // (Catch2 ORs comma-separated names).
-      std::string spec;
-      for (auto const& name : pending) spec += (spec.empty() ? "" : ",") + escape_test_name(name);
-      options.argv.push_back(spec);
-    }
-    options.env = {{"WORKBOOK_EVENTS", "/dev/fd/3"}};
-    options.stdout_fd = log_fd;
-    options.extra_fd = events[1];
-    sandbox_policy policy = s.sandbox;
-    options.child_setup = &apply_in_child;
-    options.child_setup_arg = &policy;
-    pid_t const pid = workbook::spawn(options);
-    ::close(events[1]);
-    if (log_fd >= 0) ::close(log_fd);
-
-    int current = -1;
-    auto case_started = clock_type::now();
-    std::uintmax_t case_log_offset = size_of(s.log);
-    std::string pending_bytes;
-    bool timed_out = false;
-    char buf[16384];
-    for (;;) {
-      auto const now = clock_type::now();
-      auto const case_deadline = case_started + s.case_timeout;
-      auto const deadline = std::min(case_deadline, run_deadline);
-      if (now >= deadline) {
-        timed_out = true;
-        break;
-      }
-      pollfd p{events[0], POLLIN, 0};
-      int const wait_ms = static_cast<int>(std::chrono::duration_cast<milliseconds>(deadline - now).count()) + 1;
-      int const r = ::poll(&p, 1, wait_ms);
-      if (r < 0 && errno == EINTR) continue;
-      if (r == 0) continue;
-      ssize_t const n = ::read(events[0], buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;  // the child (and anything it started) closed the stream
-      pending_bytes.append(buf, static_cast<std::size_t>(n));
-      std::size_t nl;
-      while ((nl = pending_bytes.find('\n')) != std::string::npos) {
-        int const before = current;
-        apply_event(pending_bytes.substr(0, nl), result.cases, current);
-        pending_bytes.erase(0, nl + 1);
-        if (current != before) {
-          case_started = clock_type::now();
-          case_log_offset = size_of(s.log);
-        }
-      }
-    }
-    ::close(events[0]);
-    if (timed_out) workbook::kill_group(pid, SIGKILL);
-
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    // Anything the test binary started is gone too.
-    workbook::kill_group(pid, SIGKILL);
-
-    workbook::process_result exit;
-    workbook::decode_wait_status(status, exit);
-    if (current >= 0) {
-      auto& c = result.cases[static_cast<std::size_t>(current)];
-      c.output_tail = read_tail(s.log, 25, case_log_offset);
-      if (timed_out) {
-        c.status = case_status::timed_out;
-        c.seconds = std::chrono::duration<double>(clock_type::now() - case_started).count();
-      } else {
-        c.status = case_status::crashed;
-        c.signal = exit.signal;
-      }
-      continue;  // the next pass runs what is left
-    }
-    if (timed_out) break;  // the whole run's time is up between cases
-    // A clean exit leaves nothing pending; if something is (the binary
-    // exited early, e.g. std::exit in a test), stop rather than loop.
-    bool progress = false;
-    for (auto const& c : result.cases)
-      if (c.status != case_status::not_run) progress = true;
-    if (!progress) {
-      result.error = "the test binary exited (code " + std::to_string(exit.exit_code) +
-                     ") without running a test:\n" + read_tail(s.log, 15);
-      return result;
-    }
-    bool any_pending = false;
-    for (auto const& c : result.cases)
-      if (c.status == case_status::not_run) any_pending = true;
-    if (any_pending && exit.signal == 0) {
-      // Exited mid-run without a signal (std::exit, _exit): blame the next case.
-      for (auto& c : result.cases)
-        if (c.status == case_status::not_run) {
-          c.status = case_status::crashed;
-          c.output_tail = read_tail(s.log, 25);
-          break;
-        }
-    }
+  // Each pass runs every case not yet decided; it ends early only when a
+  // case crashes, exits or hangs, and that case is decided then.
+  for (int pass = 0; pass < 256; ++pass) {
+    bool const pending = std::any_of(result.cases.begin(), result.cases.end(),
+                                     [](auto const& c) { return c.status == case_status::not_run; });
+    if (!pending || clock_type::now() >= run_deadline) break;
+    auto const p = run_pass(s, result.cases, run_deadline);
+    bool const go_on = p.current >= 0 ? settle_current(s, result.cases, p)
+                                      : settle_between(s, result.cases, p, result.error);
+    if (!result.error.empty()) result.started = false;
+    if (!go_on) break;
   }
+  for (auto& c : result.cases)
+    if (c.limit_seconds == 0) c.limit_seconds = std::chrono::duration<double>(s.limit_for(c.name)).count();
+  result.seconds = std::chrono::duration<double>(clock_type::now() - started).count();
   return result;
 }
 

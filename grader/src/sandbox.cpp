@@ -49,4 +49,13 @@ void apply_in_child(void* arg)
     bring_up_loopback();
 }
 
+std::string describe(sandbox_policy const& policy)
+{
+  std::string out = "own process group; limits: " + std::to_string(policy.cpu_limit.count()) + " s CPU, " +
+                    std::to_string(policy.file_size_limit >> 20) + " MiB per file, no core dumps";
+  if (policy.isolate_network && ::geteuid() == 0) out += "; network: its own namespace, loopback only";
+  else out += "; network: shared (isolated only when the grader runs as root)";
+  return out;
+}
+
 } // namespace grader

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 namespace grader {
 
@@ -15,5 +16,8 @@ struct sandbox_policy {
 // The child-side setup, run between fork and exec: only async-signal-safe
 // calls. Failures are ignored: isolation is best effort where not permitted.
 void apply_in_child(void* policy);
+
+// What confines a run under this policy, in words for the verdict.
+std::string describe(sandbox_policy const& policy);
 
 } // namespace grader

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "catalog.hpp"
-#include "grade.hpp"
+#include "paths.hpp"
 
 namespace grader {
 
@@ -13,6 +13,7 @@ struct selftest_options {
   std::vector<std::string> only;   // task ids; empty: all
   bool verbose = false;
   bool quick = false;              // skip the end-to-end run (about a minute)
+  bool record_limits = false;      // write each task's test/limits.json from the reference's times
 };
 
 int selftest(workbook_paths const& paths, catalog const& cat, selftest_options const& options);

@@ -74,26 +74,6 @@ std::string nearest(std::string_view word, std::vector<std::string> const& candi
   return best;
 }
 
-std::string normalize_task_id(std::string_view word)
-{
-  std::string w(word);
-  std::transform(w.begin(), w.end(), w.begin(), [](unsigned char c) { return std::tolower(c); });
-  std::string_view rest = w;
-  std::string prefix = "task-";
-  for (std::string_view p : {"task-", "task_", "task", "stretch-", "stretch"}) {
-    if (rest.substr(0, p.size()) == p) {
-      prefix = p.substr(0, 7) == "stretch" ? "stretch-" : "task-";
-      rest.remove_prefix(p.size());
-      break;
-    }
-  }
-  if (rest.empty() || rest.size() > 2 ||
-      !std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return std::isdigit(c); }))
-    return std::string(word);
-  if (prefix == "stretch-") return prefix + std::string(rest.substr(rest.size() - 1));
-  return prefix + (rest.size() == 1 ? "0" + std::string(rest) : std::string(rest));
-}
-
 std::string pad(std::string_view s, std::size_t width)
 {
   std::size_t columns = 0;

@@ -15,9 +15,6 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 // The candidate closest to `word` (by edit distance), or "" when none is close.
 std::string nearest(std::string_view word, std::vector<std::string> const& candidates);
 
-// "1", "01", "task-1", "task01", "TASK-01" -> "task-01"; anything else unchanged.
-std::string normalize_task_id(std::string_view word);
-
 // `s` padded with spaces to `width` columns, counting UTF-8 characters, not bytes.
 std::string pad(std::string_view s, std::size_t width);
 

@@ -2,8 +2,10 @@
 // Editors save in different ways (write in place, or write a temporary file
 // and rename it over the original), so the watch is on the directories and
 // reacts to writes, renames and creations of the task's sources.
-#include "commands.hpp"
+#include "verbs.hpp"
 #include "terminal.hpp"
+
+#include <workbook/process.hpp>
 
 #include <cerrno>
 #include <csignal>
@@ -47,20 +49,6 @@ private:
   bool active_ = false;
 };
 
-class fd_guard {
-public:
-  explicit fd_guard(int fd) : fd_(fd) {}
-  ~fd_guard()
-  {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  fd_guard(fd_guard const&) = delete;
-  fd_guard& operator=(fd_guard const&) = delete;
-  int get() const { return fd_; }
-
-private:
-  int fd_;
-};
 
 bool relevant(std::string const& name)
 {
@@ -71,9 +59,10 @@ bool relevant(std::string const& name)
 
 } // namespace
 
-int cmd_watch(context const& ctx, task const& t, grade_options const& options)
+int cmd_watch(context const& ctx, task const* task, verb_options const& options)
 {
-  fd_guard inotify(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  auto const& t = *task;
+  workbook::unique_fd inotify(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (inotify.get() < 0) {
     std::fprintf(stderr, "grader: cannot watch files (inotify: %s)\n", std::strerror(errno));
     return exit_usage;
@@ -90,9 +79,9 @@ int cmd_watch(context const& ctx, task const& t, grade_options const& options)
   sigaddset(&signals, SIGTERM);
   sigset_t previous;
   ::sigprocmask(SIG_BLOCK, &signals, &previous);
-  fd_guard signal_fd(::signalfd(-1, &signals, SFD_CLOEXEC));
+  workbook::unique_fd signal_fd(::signalfd(-1, &signals, SFD_CLOEXEC));
 
-  grade_options run = options;
+  verb_options run = options;
   run.ask_self_grade = false;
   bool const tty = term::interactive();
   bool stdin_open = true;
@@ -102,7 +91,7 @@ int cmd_watch(context const& ctx, task const& t, grade_options const& options)
     for (bool first = true;; first = false) {
       if (tty) std::fputs("\033[2J\033[H", stdout);
       else if (!first) std::fputs("\n", stdout);
-      result = cmd_grade(ctx, t, run);
+      result = cmd_grade(ctx, &t, run);
       std::printf("\n%s\n", term::dim("watching " + fs::relative(t.exercise_dir, ctx.paths.root).string() +
                                       " — save a file to grade again, q to quit")
                                 .c_str());

@@ -122,3 +122,14 @@ TEST_CASE("tasks are found by directory name and ordered", "[catalog]")
   catalog const cat(wb.root);
   CHECK(cat.ids() == std::vector<std::string>{"task-01", "task-02", "stretch-1"});
 }
+
+TEST_CASE("task ids are normalised from what people type", "[catalog]")
+{
+  CHECK(normalize_task_id("5") == "task-05");
+  CHECK(normalize_task_id("05") == "task-05");
+  CHECK(normalize_task_id("task-5") == "task-05");
+  CHECK(normalize_task_id("TASK05") == "task-05");
+  CHECK(normalize_task_id("stretch-2") == "stretch-2");
+  CHECK(normalize_task_id("selftest") == "selftest");
+  CHECK(normalize_task_id("task-123") == "task-123");
+}

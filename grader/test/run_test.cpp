@@ -1,4 +1,5 @@
-#include "report.hpp"
+#include "grade.hpp"
+#include "report_json.hpp"
 #include "run.hpp"
 
 #include <catch2/catch.hpp>
@@ -8,18 +9,79 @@
 
 using namespace grader;
 
+namespace events = workbook::events;
+
+namespace {
+
+case_result pending(std::string name, std::vector<std::string> tags, case_status status = case_status::not_run)
+{
+  case_result c;
+  c.name = std::move(name);
+  c.tags = std::move(tags);
+  c.status = status;
+  return c;
+}
+
+// Feeds one line through the protocol, as the grader reads it.
+void feed(std::string const& line, std::vector<case_result>& cases, int& current)
+{
+  if (auto e = events::decode(line)) apply_event(*e, cases, current);
+}
+
+} // namespace
+
+TEST_CASE("every event kind survives the protocol both ways", "[protocol]")
+{
+  events::case_start const start{{"a test, with [brackets]", {"AC1", "slow"}, "/x/t.cpp", 12}};
+  events::failure const fail{"a test", "CHECK( x == 1 )", "2 == 1", "msg", {"info 1", "i2"}, "t.cpp", 7, "[1] > GET /\n", true};
+  events::case_end const end{"a test", false, 1, 3, 0.25};
+  for (events::event const& e : std::vector<events::event>{start, fail, end}) {
+    std::string const line = events::encode(e);
+    CHECK(line.find('\n') == std::string::npos);   // one event, one line
+    auto const back = events::decode(line);
+    REQUIRE(back);
+    CHECK(back->index() == e.index());
+    CHECK(events::encode(*back) == line);
+  }
+  auto const s = std::get<events::case_start>(*events::decode(events::encode(start)));
+  CHECK(s.info.tags == std::vector<std::string>{"AC1", "slow"});
+  CHECK(s.info.line == 12);
+  auto const f = std::get<events::failure>(*events::decode(events::encode(fail)));
+  CHECK(f.info == std::vector<std::string>{"info 1", "i2"});
+  CHECK(f.transcript == "[1] > GET /\n");
+  CHECK(f.fatal);
+  auto const d = std::get<events::case_end>(*events::decode(events::encode(end)));
+  CHECK(d.assertions == 3);
+  CHECK(d.seconds == 0.25);
+
+  auto const listing = events::decode_listing(events::encode_listing({start.info}));
+  REQUIRE(listing);
+  REQUIRE(listing->size() == 1);
+  CHECK(listing->front().name == "a test, with [brackets]");
+}
+
+TEST_CASE("lines that are not events of this version are ignored", "[protocol]")
+{
+  CHECK_FALSE(events::decode("not json at all"));
+  CHECK_FALSE(events::decode(R"({"event":"case-start","name":"a"})"));            // no version
+  CHECK_FALSE(events::decode(R"({"v":99,"event":"case-start","name":"a"})"));     // another version
+  CHECK_FALSE(events::decode(R"({"v":1,"event":"gossip"})"));
+  CHECK_FALSE(events::decode_listing("[]"));
+  std::string const invalid_utf8 = events::encode(events::case_end{"caf\xe9", true, 0, 1, 0});
+  CHECK(events::decode(invalid_utf8));   // replaced, not lost
+}
+
 TEST_CASE("events fold into per-case results", "[run]")
 {
-  std::vector<case_result> cases{{"a", {"[AC1]"}, case_status::not_run, {}, 0, 0, {}},
-                                 {"b", {"[AC2]"}, case_status::not_run, {}, 0, 0, {}}};
+  std::vector<case_result> cases{pending("a", {"AC1"}), pending("b", {"AC2"})};
   int current = -1;
-  apply_event(R"j({"event":"case-start","name":"a","tags":["AC1"]})j", cases, current);
+  feed(events::encode(events::case_start{{"a", {"AC1"}, "", 0}}), cases, current);
   CHECK(current == 0);
-  apply_event(R"j({"event":"failure","case":"a","expr":"CHECK( x == 1 )","expanded":"2 == 1","file":"t.cpp","line":7,"transcript":"[1] > GET /"})j", cases, current);
-  apply_event(R"j({"event":"case-end","name":"a","passed":false,"seconds":0.5})j", cases, current);
+  feed(events::encode(events::failure{"a", "CHECK( x == 1 )", "2 == 1", "", {}, "t.cpp", 7, "[1] > GET /"}), cases, current);
+  feed(events::encode(events::case_end{"a", false, 1, 1, 0.5}), cases, current);
   CHECK(current == -1);
-  apply_event("not json at all", cases, current);
-  apply_event(R"j({"event":"case-start","name":"b","tags":["AC2"]})j", cases, current);
+  feed("not json at all", cases, current);
+  feed(events::encode(events::case_start{{"b", {"AC2"}, "", 0}}), cases, current);
 
   CHECK(cases[0].status == case_status::failed);
   REQUIRE(cases[0].failures.size() == 1);
@@ -28,6 +90,13 @@ TEST_CASE("events fold into per-case results", "[run]")
   CHECK(cases[0].failures[0].transcript == "[1] > GET /");
   CHECK(current == 1);  // b started and never ended: the one a crash would blame
   CHECK(cases[1].status == case_status::not_run);
+
+  // Catch2 catches a signal, reports it, ends the case, then the process
+  // dies: the case must stay the one to blame.
+  feed(events::encode(events::failure{"b", "", "", "SIGSEGV - Segmentation violation signal", {}, "t.cpp", 9, "", true}),
+       cases, current);
+  feed(events::encode(events::case_end{"b", false, 1, 1, 0.1}), cases, current);
+  CHECK(current == 1);
 }
 
 TEST_CASE("test names are escaped for Catch2's command line", "[run]")
@@ -42,29 +111,41 @@ TEST_CASE("signals are named for people", "[run]")
   CHECK(signal_name(SIGABRT).find("abort") != std::string::npos);
 }
 
-TEST_CASE("a criterion passes only when it has tests and all pass", "[report]")
+TEST_CASE("a criterion passes only when it has tests and all pass", "[verdict]")
 {
   task t;
   t.id = "task-99";
   t.criteria = {{"AC1", "one"}, {"AC2", "two"}, {"AC3", "three"}};
   run_result run;
   run.started = true;
-  run.cases = {{"p", {"AC1"}, case_status::passed, {}, 0, 0, {}},
-               {"q", {"ac2"}, case_status::passed, {}, 0, 0, {}},
-               {"r", {"AC2"}, case_status::crashed, {}, SIGSEGV, 0, {}},
-               {"s", {"other"}, case_status::passed, {}, 0, 0, {}}};
+  auto crashed = pending("r", {"AC2"}, case_status::crashed);
+  crashed.signal = SIGSEGV;
+  run.cases = {pending("p", {"AC1"}, case_status::passed), pending("q", {"ac2"}, case_status::passed), crashed,
+               pending("s", {"other"}, case_status::passed)};
   auto const v = assess(t, run, "stub");
   CHECK(v.criteria[0].passed);
   CHECK_FALSE(v.criteria[1].passed);
   CHECK_FALSE(v.criteria[2].passed);  // no test at all
-  CHECK(v.passed_count() == 1);
-  CHECK_FALSE(v.all_passed());
+  CHECK(score_of(v).criteria_passed == 1);
+  CHECK_FALSE(score_of(v).passed);
   REQUIRE(v.untagged.size() == 1);
   CHECK(v.untagged[0].name == "s");
 
-  auto const j = to_json(t, v);
+  auto const j = to_json(v);
+  CHECK(j["version"] == verdict_json_version);
   CHECK(j["criteria_passed"] == 1);
   CHECK(j["criteria"][1]["tests"][1]["status"] == "crashed");
+  CHECK(j["criteria"][1]["tests"][1]["message"].get<std::string>().find("SIGSEGV") != std::string::npos);
+}
+
+TEST_CASE("no case that did not pass goes without a message", "[verdict]")
+{
+  for (auto status : {case_status::failed, case_status::crashed, case_status::exited, case_status::timed_out,
+                      case_status::skipped, case_status::not_run}) {
+    auto c = pending("x", {"AC1"}, status);
+    CHECK_FALSE(describe(c).empty());
+    CHECK(std::string(status_word(status)) != "unknown");
+  }
 }
 
 #include "sandbox.hpp"

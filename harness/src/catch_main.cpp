@@ -1,19 +1,12 @@
 // The Catch2 main every task's test binary shares, compiled once.
 //
-// Besides Catch2's own reporting it streams machine-readable events, one JSON
-// object per line, to the file named by WORKBOOK_EVENTS (the grader passes a
-// pipe). Each line is flushed at once, so when a test crashes or hangs the
-// grader still knows which test was running.
-//
-//   {"event":"case-start","name":...,"tags":[...],"file":...,"line":...}
-//   {"event":"failure","case":...,"expr":...,"expanded":...,"message":...,
-//    "info":[...],"file":...,"line":...,"transcript":...}
-//   {"event":"case-end","name":...,"passed":bool,"failed":N,"seconds":S}
-//
-// `--workbook-list` prints every test case as a JSON array and exits.
+// Besides Catch2's own reporting it streams the events of
+// workbook/events.hpp (the grader's protocol) to the file named by
+// WORKBOOK_EVENTS, and lists the test cases for --workbook-list.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include <workbook/events.hpp>
 #include <workbook/transcript.hpp>
 
 #include <nlohmann/json.hpp>
@@ -26,18 +19,18 @@
 
 namespace {
 
-nlohmann::json tags_of(Catch::TestCaseInfo const& info)
+namespace events = workbook::events;
+
+events::case_info info_of(Catch::TestCaseInfo const& info)
 {
-  nlohmann::json tags = nlohmann::json::array();
-  for (auto const& t : info.tags) tags.push_back(t);
-  return tags;
+  return {info.name, {info.tags.begin(), info.tags.end()}, info.lineInfo.file, static_cast<int>(info.lineInfo.line)};
 }
 
 class event_stream {
 public:
   event_stream()
   {
-    if (char const* path = std::getenv("WORKBOOK_EVENTS"); path && *path)
+    if (char const* path = std::getenv(events::env_var); path && *path)
       file_ = std::fopen(path, "w");
   }
   ~event_stream()
@@ -49,10 +42,10 @@ public:
 
   bool active() const { return file_ != nullptr; }
 
-  void emit(nlohmann::json const& event)
+  void emit(events::event const& event)
   {
     if (!file_) return;
-    std::string const line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::string const line = events::encode(event) + "\n";
     std::fwrite(line.data(), 1, line.size(), file_);
     std::fflush(file_);
   }
@@ -70,11 +63,7 @@ public:
     workbook::transcript::clear();
     current_ = info.name;
     started_ = std::chrono::steady_clock::now();
-    events().emit({{"event", "case-start"},
-                   {"name", info.name},
-                   {"tags", tags_of(info)},
-                   {"file", info.lineInfo.file},
-                   {"line", info.lineInfo.line}});
+    stream().emit(events::case_start{info_of(info)});
   }
 
   bool assertionEnded(Catch::AssertionStats const& stats) override
@@ -82,19 +71,21 @@ public:
     auto const& result = stats.assertionResult;
     if (result.isOk()) return true;
     std::string const transcript = workbook::transcript::render(workbook::transcript::snapshot());
-    nlohmann::json info = nlohmann::json::array();
-    for (auto const& m : stats.infoMessages) info.push_back(m.message);
-    events().emit({{"event", "failure"},
-                   {"case", current_},
-                   {"expr", result.hasExpression() ? result.getExpressionInMacro() : ""},
-                   {"expanded", result.hasExpandedExpression() ? result.getExpandedExpression() : ""},
-                   {"message", result.hasMessage() ? result.getMessage() : ""},
-                   {"info", info},
-                   {"file", result.getSourceInfo().file},
-                   {"line", result.getSourceInfo().line},
-                   {"transcript", transcript}});
+    events::failure f;
+    f.case_name = current_;
+    f.expr = result.hasExpression() ? result.getExpressionInMacro() : "";
+    f.expanded = result.hasExpandedExpression() ? result.getExpandedExpression() : "";
+    f.message = result.hasMessage() ? result.getMessage() : "";
+    for (auto const& m : stats.infoMessages) f.info.push_back(m.message);
+    f.file = result.getSourceInfo().file;
+    f.line = static_cast<int>(result.getSourceInfo().line);
+    f.transcript = transcript;
+    // Catch2 reports a fatal signal as an assertion, ends the test case for
+    // its reporters, then lets the signal kill the process.
+    f.fatal = result.getResultType() == Catch::ResultWas::FatalErrorCondition;
+    stream().emit(f);
     // Run by hand (or by ctest), show the exchange right under Catch2's report.
-    if (!events().active() && !transcript.empty())
+    if (!stream().active() && !transcript.empty())
       std::cerr << "--- exchange so far in \"" << current_ << "\":\n" << transcript << "---\n";
     return true;
   }
@@ -103,16 +94,13 @@ public:
   {
     double const seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    events().emit({{"event", "case-end"},
-                   {"name", stats.testInfo.name},
-                   {"passed", stats.totals.assertions.failed == 0},
-                   {"failed", stats.totals.assertions.failed},
-                   {"assertions", stats.totals.assertions.total()},
-                   {"seconds", seconds}});
+    stream().emit(events::case_end{stats.testInfo.name, stats.totals.assertions.failed == 0,
+                                   static_cast<int>(stats.totals.assertions.failed),
+                                   static_cast<int>(stats.totals.assertions.total()), seconds});
   }
 
 private:
-  static event_stream& events()
+  static event_stream& stream()
   {
     static event_stream stream;
     return stream;
@@ -124,13 +112,10 @@ private:
 
 int list_tests()
 {
-  nlohmann::json cases = nlohmann::json::array();
-  for (auto const& tc : Catch::getRegistryHub().getTestCaseRegistry().getAllTests()) {
-    auto const& info = tc.getTestCaseInfo();
-    cases.push_back({{"name", info.name}, {"tags", tags_of(info)},
-                     {"file", info.lineInfo.file}, {"line", info.lineInfo.line}});
-  }
-  std::cout << cases.dump(2) << "\n";
+  std::vector<events::case_info> cases;
+  for (auto const& tc : Catch::getRegistryHub().getTestCaseRegistry().getAllTests())
+    cases.push_back(info_of(tc.getTestCaseInfo()));
+  std::cout << events::encode_listing(cases) << "\n";
   return 0;
 }
 
@@ -141,6 +126,6 @@ CATCH_REGISTER_LISTENER(workbook_listener)
 int main(int argc, char* argv[])
 {
   for (int i = 1; i < argc; ++i)
-    if (std::strcmp(argv[i], "--workbook-list") == 0) return list_tests();
+    if (std::strcmp(argv[i], events::list_flag) == 0) return list_tests();
   return Catch::Session().run(argc, argv);
 }

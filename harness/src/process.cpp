@@ -1,3 +1,4 @@
+#include <workbook/events.hpp>
 #include <workbook/process.hpp>
 
 #include <algorithm>
@@ -8,12 +9,19 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 extern char** environ;
 
 namespace workbook {
+
+void unique_fd::reset() noexcept
+{
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
 
 pid_t spawn(spawn_options const& options)
 {
@@ -81,44 +89,117 @@ void decode_wait_status(int status, process_result& into)
   else if (WIFSIGNALED(status)) into.signal = WTERMSIG(status);
 }
 
-process_result run_process(spawn_options options, std::chrono::milliseconds timeout,
-                           output_callback on_output)
-{
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0)
-    throw std::system_error(errno, std::generic_category(), "pipe");
-  options.stdout_fd = fds[1];
-  pid_t const pid = spawn(options);
-  ::close(fds[1]);
+namespace {
 
+// Readable when the child has exited (Linux 5.3+); -1 where not available,
+// and then the child's exit is seen as the end of its streams.
+int open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+struct stream {
+  unique_fd fd;
+  output_callback const* on_data;
+  std::string* keep;   // where to collect, or nullptr
+};
+
+// Reads what is there; false at end of stream.
+bool drain(stream& s)
+{
+  char buf[16384];
+  ssize_t const n = ::read(s.fd.get(), buf, sizeof buf);
+  if (n < 0) return errno == EINTR || errno == EAGAIN;
+  if (n == 0) return false;
+  std::string_view const chunk(buf, static_cast<std::size_t>(n));
+  if (s.keep) s.keep->append(chunk);
+  if (s.on_data && *s.on_data) (*s.on_data)(chunk);
+  return true;
+}
+
+} // namespace
+
+process_result run(run_options options)
+{
   process_result result;
-  auto const deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[8192];
-  for (;;) {
-    auto const left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
+  std::vector<stream> streams;
+  unique_fd output_write;
+  if (options.output_file.empty()) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+    streams.push_back({unique_fd(fds[0]), &options.on_output, &result.output});
+    output_write = unique_fd(fds[1]);
+  } else {
+    output_write = unique_fd(::open(options.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (output_write.get() < 0)
+      throw std::system_error(errno, std::generic_category(), "open " + options.output_file.string());
+  }
+  if (options.events_fd >= 0) streams.push_back({unique_fd(options.events_fd), &options.on_events, nullptr});
+  unique_fd events_write(options.events_fd >= 0 ? options.spawn.extra_fd : -1);
+
+  options.spawn.stdout_fd = output_write.get();
+  pid_t const pid = spawn(options.spawn);
+  output_write.reset();
+  events_write.reset();
+  unique_fd const pidfd(open_pidfd(pid));
+
+  bool exited = false;
+  int status = 0;
+  // Once the child is gone, its streams get a moment to drain; something
+  // outside its group still holding them open is not the child's time-out.
+  std::chrono::steady_clock::time_point drain_until = std::chrono::steady_clock::time_point::max();
+  auto open_streams = [&] {
+    return std::count_if(streams.begin(), streams.end(), [](stream const& s) { return s.fd.get() >= 0; });
+  };
+  while (!(exited && open_streams() == 0) && !(pidfd.get() < 0 && open_streams() == 0)) {
+    auto const now = std::chrono::steady_clock::now();
+    if (now >= drain_until) break;
+    auto const deadline = std::min(options.deadline ? options.deadline() : std::chrono::steady_clock::time_point::max(),
+                                   drain_until);
+    auto const left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    if (left.count() <= 0 && deadline != drain_until) {
       result.timed_out = true;
       kill_group(pid, SIGKILL);
       break;
     }
-    pollfd p{fds[0], POLLIN, 0};
-    int const r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1 << 30)));
+    std::vector<pollfd> fds;
+    for (auto const& s : streams)
+      if (s.fd.get() >= 0) fds.push_back({s.fd.get(), POLLIN, 0});
+    if (pidfd.get() >= 0 && !exited) fds.push_back({pidfd.get(), POLLIN, 0});
+    int const r = ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(left.count(), 0, 1 << 30)));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) continue;
-    ssize_t const n = ::read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // every writer closed: the child (and its children) are done writing
-    std::string_view const chunk(buf, static_cast<std::size_t>(n));
-    result.output.append(chunk);
-    if (on_output) on_output(chunk);
+    for (auto& s : streams)
+      for (auto const& p : fds)
+        if (p.fd == s.fd.get() && (p.revents & (POLLIN | POLLHUP | POLLERR)) && !drain(s)) s.fd.reset();
+    if (pidfd.get() >= 0 && !exited && ::waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      // What it left running in its group would hold the streams open.
+      kill_group(pid, SIGKILL);
+      drain_until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    }
   }
-  ::close(fds[0]);
-
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  if (!exited)
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  kill_group(pid, SIGKILL);
   if (!result.timed_out) decode_wait_status(status, result);
   return result;
+}
+
+process_result run_process(spawn_options options, std::chrono::milliseconds timeout,
+                           output_callback on_output)
+{
+  run_options o;
+  o.spawn = std::move(options);
+  o.on_output = std::move(on_output);
+  auto const deadline = std::chrono::steady_clock::now() + timeout;
+  o.deadline = [deadline] { return deadline; };
+  return run(std::move(o));
 }
 
 process_result run_process(std::vector<std::string> const& argv,
@@ -126,7 +207,7 @@ process_result run_process(std::vector<std::string> const& argv,
 {
   spawn_options options;
   options.argv = argv;
-  options.unset_env = {"WORKBOOK_EVENTS"};
+  options.unset_env = {events::env_var};
   return run_process(std::move(options), timeout);
 }
 

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <string_view>
 #include <string>
@@ -13,6 +14,30 @@
 #include <vector>
 
 namespace workbook {
+
+// A file descriptor closed when it goes out of scope.
+class unique_fd {
+public:
+  explicit unique_fd(int fd = -1) noexcept : fd_(fd) {}
+  ~unique_fd() { reset(); }
+  unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  unique_fd& operator=(unique_fd&& other) noexcept
+  {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  unique_fd(unique_fd const&) = delete;
+  unique_fd& operator=(unique_fd const&) = delete;
+
+  int get() const noexcept { return fd_; }
+  void reset() noexcept;
+
+private:
+  int fd_;
+};
 
 struct spawn_options {
   std::vector<std::string> argv;
@@ -44,6 +69,32 @@ void decode_wait_status(int status, process_result& into);
 
 // Called with each piece of output as it arrives (e.g. to show progress).
 using output_callback = std::function<void(std::string_view)>;
+
+// The one loop that runs a child to its end. Everything that starts a
+// program and waits for it (the grader's builds and test runs, tests that
+// run a tool) comes through here.
+struct run_options {
+  spawn_options spawn;                   // stdout_fd is run()'s own (see output_file)
+  // Where stdout and stderr go: collected into process_result::output and
+  // passed to on_output, or, when output_file is set, appended to that file
+  // (for output that may be large; nothing is kept in memory).
+  std::filesystem::path output_file;
+  output_callback on_output;
+  // A second stream to read as it arrives: the read end of a pipe whose
+  // write end is spawn.extra_fd. run() closes both ends: the write end in
+  // this process as soon as the child holds it (or the stream would never
+  // end), the read end when done.
+  int events_fd = -1;
+  output_callback on_events;
+  // When to give up: asked again after every wake-up, so it may move while
+  // the child runs (e.g. a time limit per test case). The child's whole
+  // process group is killed then.
+  std::function<std::chrono::steady_clock::time_point()> deadline;
+};
+
+// Runs until the child has exited and its streams are closed (anything left
+// in its process group is killed once it exits), or until the deadline.
+process_result run(run_options options);
 
 // Runs a child to completion (or until timeout, then kills its group),
 // collecting stdout and stderr. options.stdout_fd is the collector's; the

@@ -1,20 +1,23 @@
-#include "commands.hpp"
+// The student's verbs: list, grade, hint, reveal, reset, tally. (watch and
+// selftest have files of their own.)
+#include "files.hpp"
+#include "grade.hpp"
+#include "pristine.hpp"
 #include "progress.hpp"
-#include "report.hpp"
+#include "prompts.hpp"
+#include "report_json.hpp"
+#include "report_terminal.hpp"
 #include "rubric.hpp"
+#include "scoring.hpp"
 #include "terminal.hpp"
 #include "text.hpp"
-
-#include <workbook/process.hpp>
+#include "verbs.hpp"
 
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <sstream>
-
-#include <unistd.h>
 
 namespace grader {
 
@@ -22,118 +25,32 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path state_dir(context const& ctx) { return ctx.paths.root / ".grader"; }
+progress_store open_progress(context const& ctx) { return grader::open_progress(ctx.paths.state_dir()); }
 
-progress_store open_progress(context const& ctx)
+int report_unsound(task const& t)
 {
-  progress_store store(state_dir(ctx) / "progress.json");
-  if (auto message = store.load()) std::fprintf(stderr, "grader: %s\n", message->c_str());
-  return store;
+  std::fprintf(stderr, "grader: %s is incomplete:\n", t.id.c_str());
+  for (auto const& p : t.problems)
+    std::fprintf(stderr, "  %s: %s\n    fix: %s\n", p.file.c_str(), p.what.c_str(), p.fix.c_str());
+  return exit_usage;
 }
 
-void save_progress(progress_store const& store)
+void show_verdict(task const& t, verdict const& v, verb_options const& options)
 {
-  try {
-    store.save();
-  } catch (std::exception const& e) {
-    std::fprintf(stderr, "grader: could not record progress: %s\n", e.what());
+  report_options ro;
+  if (options.verbose) ro.max_failures_per_criterion = 100;
+  print_verdict(t, v, ro);
+  if (options.full_log && !v.log.empty()) {
+    std::printf("\n%s\n", term::dim("--- full log: " + v.log).c_str());
+    std::fputs(read_file_or_empty(v.log).c_str(), stdout);
   }
-}
-
-std::string read_text(fs::path const& p)
-{
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The files a student edits: the task directory's top-level sources. NOTES.md
-// is theirs too but never reset.
-std::vector<fs::path> stub_files(task const& t)
-{
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (auto const& e : fs::directory_iterator(t.exercise_dir, ec)) {
-    auto const ext = e.path().extension();
-    if (e.is_regular_file() && (ext == ".cpp" || ext == ".hpp")) files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-// The first time the grader meets a task it keeps a copy of the files as
-// they are, for `reset` when git cannot help, and of NOTES.md as the template.
-void keep_pristine_copy(context const& ctx, task const& t)
-{
-  fs::path const dir = state_dir(ctx) / "pristine" / t.id;
-  if (fs::exists(dir)) return;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  auto files = stub_files(t);
-  files.push_back(t.exercise_dir / "NOTES.md");
-  for (auto const& f : files) fs::copy_file(f, dir / f.filename(), fs::copy_options::overwrite_existing, ec);
-}
-
-// The original text of a workbook file: from git (the upstream's version
-// first), else the grader's pristine copy; nullopt if neither has it.
-std::optional<std::string> original_of(context const& ctx, task const& t, fs::path const& file)
-{
-  std::string const rel = fs::relative(file, ctx.paths.root).string();
-  auto const tracked = workbook::run_process({"git", "-C", ctx.paths.root.string(), "ls-files", "--error-unmatch", rel},
-                                             std::chrono::seconds(10));
-  if (tracked.exit_code == 0) {
-    for (std::string rev : {"origin/HEAD", "origin/main", "HEAD"}) {
-      auto const shown = workbook::run_process({"git", "-C", ctx.paths.root.string(), "show", rev + ":" + rel},
-                                               std::chrono::seconds(10));
-      if (shown.exit_code == 0) return shown.output;
-    }
-  }
-  fs::path const copy = state_dir(ctx) / "pristine" / t.id / file.filename();
-  if (fs::exists(copy)) return read_text(copy);
-  return std::nullopt;
-}
-
-bool ask_yes_no(std::string const& question)
-{
-  std::printf("%s [y/N] ", question.c_str());
-  std::fflush(stdout);
-  std::string answer;
-  if (!std::getline(std::cin, answer)) return false;
-  answer = trim(answer);
-  return answer == "y" || answer == "Y" || answer == "yes";
-}
-
-bool interactive_session() { return ::isatty(STDIN_FILENO) == 1 && term::interactive(); }
-
-// Asks for a self-grade on the terminal; nullopt if the student skips.
-std::optional<int> ask_self_grade(rubric const& r, score_decision const& d, std::optional<int> suggestion)
-{
-  std::printf("\n%s\n", term::bold("Score yourself (rubric.md):").c_str());
-  for (auto const& level : r.levels) {
-    std::string const line = fmt::format("  {}  {}", level.score, level.takes);
-    std::printf("%s\n", level.score > d.cap ? term::dim(line).c_str() : line.c_str());
-  }
-  if (d.cap < 3) std::printf("  %s\n", term::dim(fmt::format("(the evidence supports up to {}: {})", d.cap, d.cap_reason)).c_str());
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::printf("Your self-grade, 0–3%s (Enter to skip): ",
-                suggestion ? fmt::format(" [{}]", *suggestion).c_str() : "");
-    std::fflush(stdout);
-    std::string answer;
-    if (!std::getline(std::cin, answer)) return std::nullopt;
-    answer = trim(answer);
-    if (answer.empty()) return suggestion;
-    if (answer.size() == 1 && answer[0] >= '0' && answer[0] <= '3') return answer[0] - '0';
-    std::printf("  a number from 0 to 3, please\n");
-  }
-  return std::nullopt;
 }
 
 } // namespace
 
 // ---------------------------------------------------------------- list
 
-int cmd_list(context const& ctx)
+int cmd_list(context const& ctx, task const*, verb_options const&)
 {
   auto const progress = open_progress(ctx);
   std::printf("%s\n\n", term::bold("Beast HTTP workbook").c_str());
@@ -162,84 +79,37 @@ int cmd_list(context const& ctx)
 
 // ---------------------------------------------------------------- grade
 
-int cmd_grade(context const& ctx, task const& t, grade_options const& options)
+int cmd_grade(context const& ctx, task const* task, verb_options const& options)
 {
-  if (!t.sound()) {
-    std::fprintf(stderr, "grader: %s is incomplete:\n", t.id.c_str());
-    for (auto const& p : t.problems)
-      std::fprintf(stderr, "  %s: %s\n    fix: %s\n", p.file.c_str(), p.what.c_str(), p.fix.c_str());
-    return exit_usage;
-  }
-  std::string const variant = options.reference ? "reference" : "stub";
-  if (!options.reference) keep_pristine_copy(ctx, t);
-  auto const v = grade(ctx.paths, t, variant);
+  auto const& t = *task;
+  if (!t.sound()) return report_unsound(t);
+  if (!options.reference) keep_pristine_copy(ctx.paths, t);
+  auto const v = grade(ctx.paths, t, options.reference ? "reference" : "stub");
+  if (!options.json) show_verdict(t, v, options);
 
-  nlohmann::json json = options.json ? to_json(t, v) : nlohmann::json();
-  if (!options.json) {
-    report_options ro;
-    if (options.verbose) ro.max_failures_per_criterion = 100;
-    print_verdict(t, v, ro);
-    if (options.full_log && !v.log.empty()) {
-      std::printf("\n%s\n", term::dim("--- full log: " + v.log).c_str());
-      std::fputs(read_text(v.log).c_str(), stdout);
-    }
-  }
-  if (v.result == verdict::outcome::workbook_broken) {
-    if (options.json) std::cout << json.dump(2) << "\n";
-    return exit_usage;
-  }
+  // The rubric counts the student's own runs only, never the reference's, and
+  // not a run the workbook itself broke.
+  std::optional<rubric_outcome> rubric;
+  if (!options.reference && v.result != verdict::outcome::workbook_broken)
+    rubric = record_run(ctx.paths, t, v, options.ask_self_grade && !options.json && interactive_session());
 
-  if (!options.reference) {
-    auto progress = open_progress(ctx);
-    task_record r = progress.get(t.id).value_or(task_record{});
-    r.verdict = v.all_passed() ? "passed" : "failed";
-    r.criteria_passed = v.passed_count();
-    r.criteria_total = static_cast<int>(v.criteria.size());
-    r.when = now_iso8601();
-
-    // The rubric: the self-grade (asked, or read from NOTES.md) capped by the evidence.
-    auto const notes = read_notes(read_text(t.exercise_dir / "NOTES.md"),
-                                  read_text(state_dir(ctx) / "pristine" / t.id / "NOTES.md"));
-    std::optional<int> self = notes.self_grade ? notes.self_grade : r.self_grade;
-    auto decision = decide_score(v.all_passed(), r.forced_reveal, notes, self);
-    if (v.all_passed() && options.ask_self_grade && !options.json && interactive_session()) {
-      try {
-        auto const rub = load_rubric(ctx.paths.root / "rubric.md");
-        if (auto answer = ask_self_grade(rub, decision, self)) self = answer;
-        decision = decide_score(true, r.forced_reveal, notes, self);
-      } catch (std::exception const& e) {
-        std::fprintf(stderr, "grader: %s\n", e.what());
-      }
-    }
-    r.self_grade = self;
-    r.score = decision.score;
-    r.cap_reason = decision.score && *decision.score < *self ? decision.cap_reason : "";
-    progress.set(t.id, r);
-    save_progress(progress);
-
-    if (options.json) {
-      json["rubric"] = {{"cap", decision.cap}, {"cap_reason", decision.cap_reason},
-                        {"self_grade", self ? nlohmann::json(*self) : nlohmann::json()},
-                        {"score", decision.score ? nlohmann::json(*decision.score) : nlohmann::json()}};
-    } else if (v.all_passed()) {
-      if (!self)
-        std::printf("Rubric: no self-grade yet. Add a line 'Self-grade: N' to exercises/%s/NOTES.md "
-                    "(the evidence supports up to %d%s).\n",
-                    t.id.c_str(), decision.cap, decision.cap < 3 ? ("; " + decision.cap_reason).c_str() : "");
-      else if (*decision.score < *self)
-        std::printf("Rubric: you said %d; recorded %d, because %s.\n", *self, *decision.score, decision.cap_reason.c_str());
-      else
-        std::printf("Rubric: recorded %d.\n", *decision.score);
-    }
+  if (options.json) {
+    auto json = to_json(v);
+    if (rubric) json["rubric"] = to_json(*rubric);
+    std::cout << json.dump(2) << "\n";
+  } else if (rubric && score_of(v).passed) {
+    print_rubric(t, *rubric);
   }
-  if (options.json) std::cout << json.dump(2) << "\n";
-  return v.all_passed() ? exit_pass : exit_fail;
+  if (v.result == verdict::outcome::workbook_broken) return exit_usage;
+  return score_of(v).passed ? exit_pass : exit_fail;
 }
 
 // ---------------------------------------------------------------- hint
 
-int cmd_hint(context const& ctx, task const& t, bool all)
+int cmd_hint(context const& ctx, task const* task, verb_options const& options)
 {
+  auto const& t = *task;
+  bool const all = options.all;
   if (t.hints.empty()) {
     std::printf("%s has no hints.\n", t.id.c_str());
     return exit_pass;
@@ -277,8 +147,10 @@ int cmd_hint(context const& ctx, task const& t, bool all)
 
 // ---------------------------------------------------------------- reveal
 
-int cmd_reveal(context const& ctx, task const& t, bool force)
+int cmd_reveal(context const& ctx, task const* task, verb_options const& options)
 {
+  auto const& t = *task;
+  bool const force = options.force;
   auto progress = open_progress(ctx);
   task_record r = progress.get(t.id).value_or(task_record{});
   bool const passed = r.verdict == "passed";
@@ -301,7 +173,7 @@ int cmd_reveal(context const& ctx, task const& t, bool force)
   save_progress(progress);
 
   std::printf("%s\n\n", term::bold(t.id + " · " + t.title + " · the reference").c_str());
-  std::fputs(read_text(t.solution_dir / "WHY.md").c_str(), stdout);
+  std::fputs(read_file_or_empty(t.solution_dir / "WHY.md").c_str(), stdout);
   std::error_code ec;
   std::vector<fs::path> sources;
   for (auto const& e : fs::directory_iterator(t.solution_dir, ec))
@@ -309,7 +181,7 @@ int cmd_reveal(context const& ctx, task const& t, bool force)
   std::sort(sources.begin(), sources.end());
   for (auto const& s : sources) {
     std::printf("\n%s\n\n", term::bold("── " + fs::relative(s, ctx.paths.root).string() + " ──").c_str());
-    std::fputs(read_text(s).c_str(), stdout);
+    std::fputs(read_file_or_empty(s).c_str(), stdout);
   }
   if (!passed) std::printf("\n%s\n", term::yellow("Recorded: revealed before a pass; this task scores 0.").c_str());
   return exit_pass;
@@ -317,17 +189,19 @@ int cmd_reveal(context const& ctx, task const& t, bool force)
 
 // ---------------------------------------------------------------- reset
 
-int cmd_reset(context const& ctx, task const& t, bool yes)
+int cmd_reset(context const& ctx, task const* task, verb_options const& options)
 {
+  auto const& t = *task;
+  bool const yes = options.yes;
   std::vector<std::pair<fs::path, std::string>> changes;
   for (auto const& file : stub_files(t)) {
-    auto original = original_of(ctx, t, file);
+    auto original = original_of(ctx.paths, t, file);
     if (!original) {
       std::fprintf(stderr, "grader: no original of %s: it is not in git and the grader kept no copy.\n",
                    fs::relative(file, ctx.paths.root).c_str());
       return exit_fail;
     }
-    if (*original != read_text(file)) changes.emplace_back(file, std::move(*original));
+    if (*original != read_file_or_empty(file)) changes.emplace_back(file, std::move(*original));
   }
   if (changes.empty()) {
     std::printf("%s is as it was shipped; nothing to reset.\n", t.id.c_str());
@@ -335,7 +209,7 @@ int cmd_reset(context const& ctx, task const& t, bool yes)
   }
   std::string list;
   for (auto const& [file, _] : changes) list += "  " + fs::relative(file, ctx.paths.root).string() + "\n";
-  fs::path const backup = state_dir(ctx) / "backup" / (t.id + "-" + now_iso8601());
+  fs::path const backup = ctx.paths.state_dir() / "backup" / (t.id + "-" + now_iso8601());
   std::printf("These files will be restored to the original stub (NOTES.md is not touched):\n%s"
               "Your versions are kept in %s.\n",
               list.c_str(), fs::relative(backup, ctx.paths.root).c_str());
@@ -363,7 +237,7 @@ int cmd_reset(context const& ctx, task const& t, bool yes)
 
 // ---------------------------------------------------------------- tally
 
-int cmd_tally(context const& ctx)
+int cmd_tally(context const& ctx, task const*, verb_options const&)
 {
   rubric rub;
   try {

@@ -1,0 +1,71 @@
+#include "verbs.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <array>
+
+namespace grader {
+
+namespace {
+
+void no_flags(CLI::App&, verb_options&) {}
+
+void grade_flags(CLI::App& c, verb_options& o)
+{
+  c.add_flag("--reference", o.reference, "Grade the reference instead of your code");
+  c.add_flag("--json", o.json, "Print the verdict as JSON (docs/verdict.schema.json)");
+  c.add_flag("-v,--verbose", o.verbose, "Show every failing test, not the first two per criterion");
+  c.add_flag("--log", o.full_log, "Also print the full build or test log");
+  c.add_flag("--no-prompt", [&o](std::int64_t) { o.ask_self_grade = false; },
+             "Do not ask for a self-grade (NOTES.md's 'Self-grade: N' still counts)");
+  c.footer("After a passing run on a terminal the grader asks for your self-grade (rubric.md)\n"
+           "and records it, capped by the evidence. Exit codes: 0 all pass; 1 any fails; 2 usage.");
+}
+
+void hint_flags(CLI::App& c, verb_options& o) { c.add_flag("--all", o.all, "Show every hint"); }
+
+void reveal_flags(CLI::App& c, verb_options& o)
+{
+  c.add_flag("--force", o.force, "Show it before a pass; caps the task's score at 0");
+}
+
+void watch_flags(CLI::App& c, verb_options& o) { c.add_flag("-v,--verbose", o.verbose, "Show every failing test"); }
+
+void reset_flags(CLI::App& c, verb_options& o) { c.add_flag("-y,--yes", o.yes, "Do not ask for confirmation"); }
+
+void selftest_flags(CLI::App& c, verb_options& o)
+{
+  c.add_flag("-v,--verbose", o.selftest.verbose, "Show test counts per task");
+  c.add_flag("--quick", o.selftest.quick, "Skip the end-to-end run of a student's session (about a minute)");
+  c.add_flag("--record-limits", o.selftest.record_limits,
+             "Write each task's test/limits.json from the reference's times (instructors)");
+  c.footer("Ends with the line 'N passed, M failed'; exits 0 only when M is 0.");
+}
+
+constexpr std::array table{
+    verb{"list", "Every task: difficulty, status, score, and what to do next (the default)", takes::nothing,
+         no_flags, cmd_list},
+    verb{"grade", "Grade one task (also: grader task-NN)", takes::one_task, grade_flags, cmd_grade},
+    verb{"hint", "Show the task's next hint (they come one at a time)", takes::one_task, hint_flags, cmd_hint},
+    verb{"reveal", "Show the reference and its WHY.md, once your code passes", takes::one_task, reveal_flags,
+         cmd_reveal},
+    verb{"watch", "Grade again on every save of the task's files; q quits", takes::one_task, watch_flags, cmd_watch},
+    verb{"reset", "Restore the task's original stub (NOTES.md untouched; your version is backed up)",
+         takes::one_task, reset_flags, cmd_reset},
+    verb{"tally", "Your scores, the total, and the rubric's band for it", takes::nothing, no_flags, cmd_tally},
+    verb{"selftest", "Prove the workbook sound: builds, references pass, stubs fail, mutants are caught",
+         takes::some_tasks, selftest_flags, cmd_selftest},
+};
+
+} // namespace
+
+std::span<verb const> verbs() { return table; }
+
+verb const* find_verb(std::string_view name)
+{
+  auto const it = std::find_if(table.begin(), table.end(), [&](verb const& v) { return v.name == name; });
+  return it == table.end() ? nullptr : &*it;
+}
+
+} // namespace grader

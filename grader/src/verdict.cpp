@@ -1,0 +1,66 @@
+#include "verdict.hpp"
+#include "run.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace grader {
+
+score score_of(verdict const& v)
+{
+  score s;
+  s.criteria_total = static_cast<int>(v.criteria.size());
+  s.criteria_passed = static_cast<int>(std::count_if(v.criteria.begin(), v.criteria.end(),
+                                                     [](criterion_verdict const& c) { return c.passed; }));
+  s.passed = v.result == verdict::outcome::graded && s.criteria_total > 0 && s.criteria_passed == s.criteria_total;
+  return s;
+}
+
+std::string describe(case_result const& c)
+{
+  switch (c.status) {
+  case case_status::passed: return "passed";
+  case case_status::failed:
+    return c.failures.empty() ? "failed" : fmt::format("failed: {} assertion{} did not hold", c.failures.size(),
+                                                       c.failures.size() == 1 ? "" : "s");
+  case case_status::crashed: return "crashed with " + signal_name(c.signal) + " while this test ran";
+  case case_status::exited:
+    return fmt::format("the test binary exited with code {} while this test ran "
+                       "(std::exit, _exit or quick_exit in the code under test?)",
+                       c.exit_code);
+  case case_status::timed_out:
+    return fmt::format("timed out: still running after its {:.1f} s limit (killed)", c.limit_seconds);
+  case case_status::skipped:
+    return "not run: \"" + c.skipped_because + "\", a test of the same criterion, timed out first; fix that one";
+  case case_status::not_run: return "not run: the whole run's time limit was reached first";
+  }
+  return "unknown";
+}
+
+char const* status_word(case_status s)
+{
+  switch (s) {
+  case case_status::passed: return "passed";
+  case case_status::failed: return "failed";
+  case case_status::crashed: return "crashed";
+  case case_status::exited: return "exited";
+  case case_status::timed_out: return "timed_out";
+  case case_status::skipped: return "skipped";
+  case case_status::not_run: return "not_run";
+  }
+  return "unknown";
+}
+
+char const* outcome_word(verdict::outcome o)
+{
+  switch (o) {
+  case verdict::outcome::graded: return "graded";
+  case verdict::outcome::did_not_compile: return "did_not_compile";
+  case verdict::outcome::did_not_run: return "did_not_run";
+  case verdict::outcome::workbook_broken: return "workbook_broken";
+  }
+  return "unknown";
+}
+
+} // namespace grader

@@ -1,0 +1,140 @@
+// The grader against broken code. Every tiny task under test/scenarios is
+// graded through the same code as `grader task-NN --json` (build, run in a
+// child process group, assess, render) and its verdict is compared with
+// golden/<task>.json, leaving out what depends on the machine. Beside the
+// golden files, the promises every verdict keeps are checked directly.
+#include "catalog.hpp"
+#include "files.hpp"
+#include "grade.hpp"
+#include "report_json.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+using namespace grader;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path const scenarios = WORKBOOK_SCENARIOS_DIR;
+
+workbook_paths scenario_paths()
+{
+  workbook_paths p;
+  p.root = scenarios;
+  p.build_dir = WORKBOOK_BINARY_DIR;
+  return p;
+}
+
+// The verdict without what differs from machine to machine or run to run.
+nlohmann::json stable_part(nlohmann::json j)
+{
+  for (auto key : {"build_seconds", "run_seconds", "log", "sandbox"}) j.erase(key);
+  if (!j["detail"].get<std::string>().empty()) j["detail"] = "(not empty)";
+  auto strip_case = [](nlohmann::json& c) {
+    for (auto key : {"seconds", "output_tail"}) c.erase(key);
+    for (auto& f : c["failures"]) {
+      f["file"] = fs::path(f["file"].get<std::string>()).filename().string();
+      if (!f["transcript"].get<std::string>().empty()) f["transcript"] = "(not empty)";
+      f.erase("line");
+    }
+  };
+  for (auto& c : j["criteria"])
+    for (auto& t : c["tests"]) strip_case(t);
+  for (auto& t : j["untagged"]) strip_case(t);
+  return j;
+}
+
+verdict graded(std::string const& id)
+{
+  catalog const cat(scenarios);
+  task const* t = cat.find(id);
+  REQUIRE(t);
+  return grade(scenario_paths(), *t, "stub");
+}
+
+case_result const& case_named(verdict const& v, std::string const& name)
+{
+  for (auto const& cv : v.criteria)
+    for (auto const& c : cv.cases)
+      if (c.name == name) return c;
+  FAIL("no case named " << name);
+  throw std::logic_error("unreachable");
+}
+
+} // namespace
+
+TEST_CASE("every scenario's verdict matches its golden file", "[scenarios]")
+{
+  bool const update = std::getenv("WORKBOOK_UPDATE_GOLDEN") != nullptr;
+  for (auto const& id : catalog(scenarios).ids()) {
+    DYNAMIC_SECTION(id)
+    {
+      auto const v = graded(id);
+      auto const j = to_json(v);
+      // Kept whole for validate_verdicts.py (selftest checks them against docs/verdict.schema.json).
+      fs::path const kept = fs::path(WORKBOOK_BINARY_DIR) / "grader-logs" / "verdicts" / (id + ".json");
+      fs::create_directories(kept.parent_path());
+      std::ofstream(kept) << j.dump(2) << "\n";
+      // Promises every verdict keeps, whatever the golden file says.
+      if (v.result != verdict::outcome::graded) CHECK_FALSE(v.detail.empty());
+      for (auto const& c : j["criteria"])
+        for (auto const& t : c["tests"])
+          if (t["status"] != "passed") CHECK_FALSE(t["message"].get<std::string>().empty());
+
+      fs::path const golden = scenarios / "golden" / (id + ".json");
+      auto const actual = stable_part(j);
+      if (update) {
+        fs::create_directories(golden.parent_path());
+        std::ofstream(golden) << actual.dump(2) << "\n";
+        WARN("wrote " << golden);
+      }
+      INFO("golden file " << golden << " (WORKBOOK_UPDATE_GOLDEN=1 writes it anew)");
+      auto const expected = nlohmann::json::parse(read_file_or_empty(golden), nullptr, false);
+      REQUIRE_FALSE(expected.is_discarded());
+      CHECK(actual.dump(2) == expected.dump(2));
+    }
+  }
+}
+
+TEST_CASE("a crash names the test that ran and what it printed last", "[scenarios]")
+{
+  auto const v = graded("task-92");
+  auto const& crashed = case_named(v, "dereferences a null pointer");
+  CHECK(crashed.status == case_status::crashed);
+  CHECK(describe(crashed).find("SIGSEGV") != std::string::npos);
+  CHECK(crashed.output_tail.find("about to read through a null pointer") != std::string::npos);
+  CHECK(case_named(v, "calls abort").status == case_status::crashed);
+  CHECK(case_named(v, "runs after the crashes").status == case_status::passed);
+}
+
+TEST_CASE("a hang costs one time limit per criterion, not one per test", "[scenarios]")
+{
+  auto const v = graded("task-93");
+  CHECK(case_named(v, "hangs first").status == case_status::timed_out);
+  CHECK(case_named(v, "would hang second").status == case_status::skipped);
+  CHECK(case_named(v, "would hang third").status == case_status::skipped);
+  CHECK(describe(case_named(v, "would hang second")).find("hangs first") != std::string::npos);
+  CHECK(case_named(v, "passes after the hang").status == case_status::passed);
+}
+
+TEST_CASE("an exit in the middle of a test is that test's failure, with a message", "[scenarios]")
+{
+  auto const v = graded("task-94");
+  auto const& exited = case_named(v, "calls std::exit(0)");
+  CHECK(exited.status == case_status::exited);
+  CHECK(exited.exit_code == 0);
+  CHECK(describe(exited).find("exited with code 0") != std::string::npos);
+  CHECK(case_named(v, "throws 42").status == case_status::failed);
+  CHECK(case_named(v, "passes").status == case_status::passed);
+}
+
+TEST_CASE("code that does not compile gets the compiler's first error", "[scenarios]")
+{
+  auto const v = graded("task-96");
+  CHECK(v.result == verdict::outcome::did_not_compile);
+  CHECK(v.detail.find("error") != std::string::npos);
+  CHECK(v.detail.find("scenario.cpp") != std::string::npos);
+}

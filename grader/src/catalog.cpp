@@ -171,6 +171,36 @@ std::regex const criterion_id_re("^AC[0-9]+$");
 namespace {
 
 template <class ProblemAt>
+void check_readme(task const& t, readme_content const& content, fs::path const& readme, ProblemAt const& problem_at)
+{
+  if (content.title.empty())
+    problem_at(readme, "no title", "start the file with '# Task NN · Title'");
+  for (std::string const section : {"Goal", "Difficulty", "Skills", "Setup", "Steps",
+                                    "Acceptance criteria", "Hints", "Source trail"})
+    if (std::find(content.sections.begin(), content.sections.end(), section) == content.sections.end())
+      problem_at(readme, "no '## " + section + "' section", "add it; docs/authoring.md lists the sections in order");
+  static std::vector<std::string> const levels{"Junior", "Mid", "Senior", "Staff"};
+  if (std::find(levels.begin(), levels.end(), t.difficulty) == levels.end())
+    problem_at(readme, "difficulty '" + t.difficulty + "' is not one of Junior, Mid, Senior, Staff",
+               "write one of those words under '## Difficulty'");
+  if (t.criteria.empty())
+    problem_at(readme, "no acceptance criteria",
+               "list them under '## Acceptance criteria' as '- **AC1** · text'");
+  for (std::size_t i = 0; i < t.criteria.size(); ++i)
+    if (t.criteria[i].id != "AC" + std::to_string(i + 1))
+      problem_at(readme, "criterion '" + t.criteria[i].id + "' is out of sequence (expected AC" +
+                             std::to_string(i + 1) + ")",
+                 "number the criteria AC1, AC2, ... in order");
+  for (auto const& u : content.unlabelled)
+    problem_at(readme, "bullet without an **ACn** label: " + u,
+               "start each criterion and hint with its id, e.g. '- **AC2** · ...'");
+  for (auto const& h : t.hints)
+    if (std::none_of(t.criteria.begin(), t.criteria.end(), [&](auto const& c) { return c.id == h.criterion; }))
+      problem_at(readme, "a hint names " + h.criterion + ", which is not a criterion",
+                 "label the hint with one of the criteria's ids");
+}
+
+template <class ProblemAt>
 void load_limits(task& t, ProblemAt const& problem_at)
 {
   fs::path const file = limits_file(t);
@@ -324,31 +354,7 @@ task load_task(fs::path const& root, std::string const& id)
   t.criteria = content.criteria;
   t.hints = content.hints;
 
-  if (content.title.empty())
-    problem_at(readme, "no title", "start the file with '# Task NN · Title'");
-  for (std::string const section : {"Goal", "Difficulty", "Skills", "Setup", "Steps",
-                                    "Acceptance criteria", "Hints", "Source trail"})
-    if (std::find(content.sections.begin(), content.sections.end(), section) == content.sections.end())
-      problem_at(readme, "no '## " + section + "' section", "add it; docs/authoring.md lists the sections in order");
-  static std::vector<std::string> const levels{"Junior", "Mid", "Senior", "Staff"};
-  if (std::find(levels.begin(), levels.end(), t.difficulty) == levels.end())
-    problem_at(readme, "difficulty '" + t.difficulty + "' is not one of Junior, Mid, Senior, Staff",
-               "write one of those words under '## Difficulty'");
-  if (t.criteria.empty())
-    problem_at(readme, "no acceptance criteria",
-               "list them under '## Acceptance criteria' as '- **AC1** · text'");
-  for (std::size_t i = 0; i < t.criteria.size(); ++i)
-    if (t.criteria[i].id != "AC" + std::to_string(i + 1))
-      problem_at(readme, "criterion '" + t.criteria[i].id + "' is out of sequence (expected AC" +
-                             std::to_string(i + 1) + ")",
-                 "number the criteria AC1, AC2, ... in order");
-  for (auto const& u : content.unlabelled)
-    problem_at(readme, "bullet without an **ACn** label: " + u,
-               "start each criterion and hint with its id, e.g. '- **AC2** · ...'");
-  for (auto const& h : t.hints)
-    if (std::none_of(t.criteria.begin(), t.criteria.end(), [&](auto const& c) { return c.id == h.criterion; }))
-      problem_at(readme, "a hint names " + h.criterion + ", which is not a criterion",
-                 "label the hint with one of the criteria's ids");
+  check_readme(t, content, readme, problem_at);
 
   auto has_cpp = [](fs::path const& dir) {
     if (!fs::is_directory(dir)) return false;

@@ -57,6 +57,50 @@ bool relevant(std::string const& name)
   return ext == ".cpp" || ext == ".hpp" || ext == ".h" || name == "NOTES.md" || name == "task.cmake";
 }
 
+enum class wake { saved, quit };
+
+// Reads the inotify events of one save; true if a relevant file changed.
+// Editors write a file in a burst of events: wait briefly for the rest.
+bool read_save(int inotify)
+{
+  bool changed = false;
+  alignas(inotify_event) char buf[8192];
+  for (int settle = 0;; ++settle) {
+    ssize_t const n = ::read(inotify, buf, sizeof buf);
+    if (n > 0) {
+      for (char* p = buf; p < buf + n;) {
+        auto const* e = reinterpret_cast<inotify_event*>(p);
+        if (e->len && relevant(e->name)) changed = true;
+        p += sizeof(inotify_event) + e->len;
+      }
+      continue;
+    }
+    pollfd more{inotify, POLLIN, 0};
+    if (settle > 20 || ::poll(&more, 1, 150) <= 0) return changed;
+  }
+}
+
+// Waits for a save of a task file, a 'q' on stdin, or SIGINT/SIGTERM. Without
+// a terminal stdin may end: then only a signal quits.
+wake wait_for_save(int inotify, int signal_fd, bool& stdin_open)
+{
+  for (;;) {
+    pollfd fds[3] = {{inotify, POLLIN, 0}, {signal_fd, POLLIN, 0}, {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
+    if (::poll(fds, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      return wake::quit;
+    }
+    if (fds[1].revents & POLLIN) return wake::quit;
+    if (fds[2].revents & (POLLIN | POLLHUP)) {
+      char c = 0;
+      ssize_t const n = ::read(STDIN_FILENO, &c, 1);
+      if (n <= 0) stdin_open = false;
+      else if (c == 'q' || c == 'Q') return wake::quit;
+    }
+    if ((fds[0].revents & POLLIN) && read_save(inotify)) return wake::saved;
+  }
+}
+
 } // namespace
 
 int cmd_watch(context const& ctx, task const* task, verb_options const& options)
@@ -97,42 +141,7 @@ int cmd_watch(context const& ctx, task const* task, verb_options const& options)
                                 .c_str());
       std::fflush(stdout);
 
-      // Wait for a change (then let the burst of events of one save settle),
-      // a 'q', or a signal.
-      bool changed = false, quit = false;
-      while (!changed && !quit) {
-        pollfd fds[3] = {{inotify.get(), POLLIN, 0}, {signal_fd.get(), POLLIN, 0}, {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
-        if (::poll(fds, 3, -1) < 0) {
-          if (errno == EINTR) continue;
-          quit = true;
-          break;
-        }
-        if (fds[1].revents & POLLIN) quit = true;
-        if (fds[2].revents & (POLLIN | POLLHUP)) {
-          char c = 0;
-          ssize_t const n = ::read(STDIN_FILENO, &c, 1);
-          if (n <= 0) stdin_open = false;  // no terminal, no keys: keep watching
-          else if (c == 'q' || c == 'Q') quit = true;
-        }
-        if (fds[0].revents & POLLIN) {
-          alignas(inotify_event) char buf[8192];
-          for (int settle = 0;; ++settle) {
-            ssize_t const n = ::read(inotify.get(), buf, sizeof buf);
-            if (n > 0) {
-              for (char* p = buf; p < buf + n;) {
-                auto const* e = reinterpret_cast<inotify_event*>(p);
-                if (e->len && relevant(e->name)) changed = true;
-                p += sizeof(inotify_event) + e->len;
-              }
-              continue;
-            }
-            // Nothing more right now: wait briefly for the rest of the save.
-            pollfd more{inotify.get(), POLLIN, 0};
-            if (settle > 20 || ::poll(&more, 1, 150) <= 0) break;
-          }
-        }
-      }
-      if (quit) break;
+      if (wait_for_save(inotify.get(), signal_fd.get(), stdin_open) == wake::quit) break;
     }
   }
   ::sigprocmask(SIG_SETMASK, &previous, nullptr);

@@ -178,11 +178,11 @@ void check_task(tally& t, workbook_paths const& paths, task const& task, selftes
 }
 
 // A test binary of the grader's own, every case passing.
-void check_own_tests(tally& t, workbook_paths const& paths, std::string const& binary, std::string const& what)
+void check_own_tests(tally& t, workbook_paths const& paths, std::filesystem::path const& binary, std::string const& what)
 {
   run_settings s;
-  s.executable = paths.build_dir / "grader" / binary;
-  s.log = paths.build_dir / "grader-logs" / (binary + ".log");
+  s.executable = paths.build_dir / binary;
+  s.log = paths.build_dir / "grader-logs" / (binary.filename().string() + ".log");
   s.case_timeout = std::chrono::seconds(60);
   auto const own = run_tests(s);
   std::string failed = own.started ? "" : own.error;
@@ -223,7 +223,7 @@ bool check_build(tally& t, workbook_paths const& paths, selftest_options const& 
   std::vector<std::string> targets;
   if (!options.only.empty()) {
     targets = options.only;
-    targets.insert(targets.end(), {"grader-tests", "grader-scenarios"});
+    targets.insert(targets.end(), {"grader-tests", "harness-tests", "grader-scenarios"});
   }
   std::string const scope = targets.empty() ? "everything" : fmt::format("{}", fmt::join(options.only, ", "));
   std::printf("%s\n", term::bold("Building " + scope).c_str());
@@ -243,8 +243,9 @@ int selftest(workbook_paths const& paths, catalog const& cat, selftest_options c
       if (options.only.empty() || std::find(options.only.begin(), options.only.end(), task.id) != options.only.end())
         check_task(t, paths, task, options);
     std::printf("\n%s\n", term::bold("The grader's own tests").c_str());
-    check_own_tests(t, paths, "grader-tests", "grader unit tests");
-    check_own_tests(t, paths, "grader-scenarios", "the grader on broken tasks: golden verdicts");
+    check_own_tests(t, paths, "grader/grader-tests", "grader unit tests");
+    check_own_tests(t, paths, "harness/harness-tests", "harness unit tests (URLs, misbehaving ports)");
+    check_own_tests(t, paths, "grader/grader-scenarios", "the grader on broken tasks: golden verdicts");
     check_schema(t, paths);
     if (!options.quick && options.only.empty()) check_end_to_end(t, paths);
   }

@@ -32,8 +32,9 @@ struct hello_server::state {
 
 // TODO (step 3): a session per connection. Read a request with
 // http::async_read, build the response, write it with http::async_write, and
-// read again while the client keeps the connection alive. What keeps the
-// session alive between two asynchronous operations?
+// read again while the client keeps the connection alive. What does the
+// client expect when it does not? What keeps the session alive between two
+// asynchronous operations?
 
 // TODO (step 5): GET /slow calls state::slow_work, which blocks. The
 // io_context in the tests has ONE thread: where may that call run?
@@ -43,6 +44,9 @@ hello_server::hello_server(net::io_context& ioc, tcp::endpoint listen_on, blocki
 {
 }
 
+// TODO (step 5): blocking work may still be running when the server is
+// destroyed, and its owner may free what that work uses right after. What
+// must the destructor wait for?
 hello_server::~hello_server() = default;
 
 void hello_server::start()

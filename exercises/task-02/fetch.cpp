@@ -28,17 +28,17 @@ fetch_result fetch(std::string const& host,
 {
   fetch_result result;
 
-  // TODO (step 1): where are you connecting? `host` is an IP literal, so
+  // TODO (step 2): where are you connecting? `host` is an IP literal, so
   // net::ip::make_address turns it into an address without asking anyone.
-  // Why does this contract refuse host names? (README, step 1)
+  // Why does this contract refuse host names? (README, step 2)
 
-  // TODO (step 2): what owns the I/O? fetch blocks its caller, so it can
+  // TODO (step 3): what owns the I/O? fetch blocks its caller, so it can
   // have an io_context of its own, and a beast::tcp_stream on it.
 
-  // TODO (step 2): ONE deadline for everything below. Where does it go so
+  // TODO (step 3): ONE deadline for everything below. Where does it go so
   // that it covers the connect as well, and how many times do you set it?
 
-  // TODO (step 3): connect, send a GET for `target` (HTTP/1.1 wants a Host
+  // TODO (step 4): connect, send a GET for `target` (HTTP/1.1 wants a Host
   // field) and read the whole response. Which of tcp_stream's operations
   // does the deadline apply to, and which does it ignore?
 

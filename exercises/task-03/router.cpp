@@ -33,6 +33,9 @@ namespace {
 // a strict subset of the other's, some in common, or none? Methods first,
 // then segment by segment; then combine the answers.
 
+// TODO (step 7): the clean form of a request path: which segments go, what
+// does ".." do at the root, and what becomes of "//" and a trailing slash?
+
 } // namespace
 
 router::router() : impl_(std::make_unique<impl>()) {}
@@ -59,6 +62,8 @@ response router::serve(request const& req) const
   // TODO (step 4): GET also serves HEAD, and a HEAD response has no body.
   // When the path matches only with other methods: 405 and an Allow header.
   // TODO (step 5): several routes match: the most specific one serves.
+  // TODO (step 7): before any of that, a path that is not clean answers 301
+  // with the clean path (and the query) in Location; no handler runs.
   response res{http::status::not_implemented, req.version()};
   res.set(http::field::content_type, "text/plain");
   res.keep_alive(req.keep_alive());

@@ -104,7 +104,9 @@ public:
   // The response of the most specific matching route. When nothing matches:
   // 405 with an Allow header ("GET, HEAD, POST": sorted, comma and space,
   // HEAD wherever GET is) if some pattern matches the path with another
-  // method, else 404.
+  // method, else 404. Before any of that, a path that is not clean ("." or
+  // ".." segments, "//") is answered 301, Location: the clean path and the
+  // query as sent (README, step 7); no route sees it.
   response serve(request const& req) const;
 
   // Yours to define in router.cpp: whatever the router keeps.

@@ -4,9 +4,10 @@
 //   handle(): is this pattern well formed, and is it comparable with every
 //             pattern already registered? (If two patterns can match the same
 //             request, one must be more specific, or no answer is right.)
-//   serve():  which patterns match this request, and which of them is the
-//             most specific? The answer to the first question guarantees
-//             there is exactly one.
+//   serve():  is the path clean (no "." or ".." segments, no "//")? If not,
+//             send the client to the clean one. If so, which patterns match
+//             this request, and which of them is the most specific? The
+//             answer to handle()'s question guarantees there is exactly one.
 // Both rest on one relation between patterns, compare(), computed segment by
 // segment and method against method, as Go 1.22's net/http/pattern.go does.
 #include "router.hpp"
@@ -272,6 +273,35 @@ bool path_matches(pattern const& p, std::string_view path, std::vector<std::stri
   return segs.size() == p.segments.size();
 }
 
+// The path a client should have asked for, as Go's ServeMux cleans it:
+// "." segments dropped, each ".." removing the segment before it (never
+// going above the root), empty segments collapsed, and a trailing slash kept
+// if there was one (RFC 3986's remove_dot_segments, plus the slashes).
+// Collapsing empty segments matters as much as the dots: a cleaned
+// "/..//evil.example/" must not become "//evil.example/", which a browser
+// reads as another host, and "/files//etc/passwd" must not hand {path...} a
+// value that starts with '/'.
+std::string clean_path(std::string_view path)
+{
+  std::vector<std::string_view> kept;
+  std::string_view rest = path.substr(1);  // path starts with '/'
+  for (;;) {
+    auto const slash = rest.find('/');
+    std::string_view const seg = rest.substr(0, slash);
+    if (seg == "..") {
+      if (!kept.empty()) kept.pop_back();
+    } else if (!seg.empty() && seg != ".") {
+      kept.push_back(seg);
+    }
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+  std::string clean;
+  for (auto const seg : kept) clean.append("/").append(seg);
+  if (clean.empty() || path.back() == '/') clean += '/';
+  return clean;
+}
+
 response plain(request const& req, http::status status, std::string body)
 {
   response res{status, req.version()};
@@ -317,16 +347,16 @@ void router::handle(std::string_view text, handler h)
   impl_->routes.push_back({std::move(p), std::move(h)});
 }
 
-response router::serve(request const& req) const
-{
-  // Only the path takes part in routing: "/users/42?verbose=1" is /users/42.
-  std::string_view const path = req.target().substr(0, req.target().find('?'));
-  std::string_view const method = req.method_string();
-  auto const segs = split_path(path);
+namespace {
 
-  impl::route const* best = nullptr;
+// The answer for a clean path: the most specific matching route, else 405
+// with Allow, else 404.
+response dispatch(router::impl const& routes, request const& req, std::string_view path, std::string_view method)
+{
+  auto const segs = split_path(path);
+  router::impl::route const* best = nullptr;
   std::vector<std::string> allowed;  // methods of the routes that match the path only
-  for (auto const& r : impl_->routes) {
+  for (auto const& r : routes.routes) {
     if (!path_matches(r.p, path, segs, nullptr)) continue;
     if (!method_matches(r.p.method, method)) {
       allowed.push_back(r.p.method);
@@ -338,21 +368,44 @@ response router::serve(request const& req) const
     if (!best || compare(r.p, best->p) == relation::more_specific) best = &r;
   }
 
-  response res;
   if (best) {
     path_params params;
     path_matches(best->p, path, segs, &params);
-    res = best->h(req, params);
-  } else if (!allowed.empty()) {
+    return best->h(req, params);
+  }
+  if (!allowed.empty()) {
     if (std::find(allowed.begin(), allowed.end(), "GET") != allowed.end()) allowed.push_back("HEAD");
     std::sort(allowed.begin(), allowed.end());
     allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
     std::string allow;
     for (auto const& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-    res = plain(req, http::status::method_not_allowed, "405 method not allowed\n");
+    auto res = plain(req, http::status::method_not_allowed, "405 method not allowed\n");
     res.set(http::field::allow, allow);
+    return res;
+  }
+  return plain(req, http::status::not_found, "404 page not found\n");
+}
+
+} // namespace
+
+response router::serve(request const& req) const
+{
+  // Only the path takes part in routing: "/users/42?verbose=1" is /users/42.
+  std::string_view const target = req.target();
+  std::string_view const path = target.substr(0, target.find('?'));
+  std::string_view const method = req.method_string();
+
+  response res;
+  // A path that is not clean reaches no handler: the client is sent to the
+  // clean one, query and all, and the routing decision is made on that
+  // request. So no wildcard, {name...} least of all, ever holds "." or "..".
+  // (Only origin-form targets have a path to clean; "*" simply matches nothing.)
+  std::string const clean = !path.empty() && path.front() == '/' ? clean_path(path) : std::string(path);
+  if (clean != path) {
+    res = plain(req, http::status::moved_permanently, "301 moved permanently: " + clean + "\n");
+    res.set(http::field::location, clean + std::string(target.substr(path.size())));
   } else {
-    res = plain(req, http::status::not_found, "404 page not found\n");
+    res = dispatch(*impl_, req, path, method);
   }
 
   // A response to HEAD has no body, whichever route answered. It keeps the

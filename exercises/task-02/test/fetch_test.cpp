@@ -22,6 +22,13 @@
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <utility>
+#include <vector>
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace net = boost::asio;
 using namespace std::chrono_literals;
@@ -98,6 +105,75 @@ public:
 private:
   net::io_context ioc_;
   net::ip::tcp::socket socket_;
+};
+
+// A port on 127.0.0.1 where a connection attempt is never answered, so a
+// connect neither succeeds nor fails until the client gives up. The socket
+// listens with a backlog of 0 and never accepts; the constructor fills its
+// accept queue, and Linux then drops further SYNs instead of answering them
+// (the client would retransmit for about two minutes). Everything closes
+// with this object.
+class unanswered_port {
+public:
+  unanswered_port()
+  {
+    listener_ = socket_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listener_.get(), 0) != 0 ||
+        ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &length) != 0)
+      return;
+    port_ = ntohs(addr.sin_port);
+    // Connect until an attempt goes unanswered for 200 ms: the queue is full.
+    // (Answered ones take a millisecond; eight is far more than it holds.)
+    for (int i = 0; i < 8 && !full_; ++i) {
+      socket_fd filler(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+      (void)::connect(filler.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+      pollfd p{filler.get(), POLLOUT, 0};
+      if (::poll(&p, 1, 200) == 0) full_ = true;  // unanswered; closing it withdraws it
+      else fillers_.push_back(std::move(filler));
+    }
+  }
+
+  unsigned short port() const { return port_; }
+  // False if this kernel answered every attempt: the test cannot run here.
+  bool unanswered() const { return full_; }
+  // Stops listening: the next SYN the client retransmits is refused.
+  void close() { listener_ = socket_fd(); }
+
+private:
+  class socket_fd {
+  public:
+    socket_fd() = default;
+    explicit socket_fd(int fd) : fd_(fd) {}
+    socket_fd(socket_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    socket_fd& operator=(socket_fd&& other) noexcept
+    {
+      if (this != &other) {
+        reset();
+        fd_ = std::exchange(other.fd_, -1);
+      }
+      return *this;
+    }
+    ~socket_fd() { reset(); }
+    int get() const { return fd_; }
+
+  private:
+    void reset()
+    {
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = -1;
+    }
+    int fd_ = -1;
+  };
+
+  socket_fd listener_;
+  std::vector<socket_fd> fillers_;
+  unsigned short port_ = 0;
+  bool full_ = false;
 };
 
 // "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n" + 20 bytes: 59 bytes, one
@@ -241,6 +317,59 @@ TEST_CASE("one deadline covers the whole exchange: a dribbling response is cut o
        << " ms, about 1.7 s in all; fetch should give up 250 ms after the call, in the middle of it. "
           "A deadline renewed before each read never passes while a byte arrives every "
        << dribble_interval.count() << " ms");
+  CHECK(run.elapsed >= 240ms);
+  CHECK(run.elapsed < 1000ms);
+  CHECK(r.error == boost::beast::error::timeout);
+  CHECK(r.status == 0);
+}
+
+TEST_CASE("one deadline covers the body too: a head at once, then a body a byte at a time, is cut off at the timeout",
+          "[AC4]")
+{
+  // The head arrives in one piece; then the body, one byte every 30 ms, 1.8 s
+  // in all. No read ever waits long, so only a deadline for the whole
+  // exchange can end this early.
+  std::string const body(60, 'x');
+  auto upstream = workbook::test_server::scripted([&body](workbook::peer& p) {
+    if (p.read_request().empty()) return;
+    std::string const response = workbook::http_response(200, body);
+    if (!p.write(std::string_view(response).substr(0, response.size() - body.size()))) return;
+    for (char c : body) {
+      if (!p.pause(dribble_interval)) return;
+      if (!p.write(std::string_view(&c, 1))) return;
+    }
+    p.hold();
+  });
+
+  auto const run = run_fetch(upstream.port(), "/", 250ms, [&] { upstream.stop(); });
+  require_returned(run);
+  auto const& r = *run.value;
+  INFO(describe(run));
+  INFO("the upstream sends the response head at once, then the " << body.size() << "-byte body one byte every "
+       << dribble_interval.count() << " ms; fetch should give up 250 ms after the call, in the middle of "
+          "the body. A deadline renewed before each read of the body never passes while bytes keep coming");
+  CHECK(run.elapsed >= 240ms);
+  CHECK(run.elapsed < 1000ms);
+  CHECK(r.error == boost::beast::error::timeout);
+  CHECK(r.status == 0);
+}
+
+TEST_CASE("one deadline covers the connect: an attempt nobody answers is abandoned at the timeout", "[AC4]")
+{
+  unanswered_port port;
+  {
+    INFO("the test could not make a connection attempt go unanswered on this machine (port " << port.port()
+         << "); it needs Linux's behaviour for a listening socket whose accept queue is full");
+    REQUIRE(port.unanswered());
+  }
+
+  auto const run = run_fetch(port.port(), "/", 250ms, [&] { port.close(); });
+  require_returned(run);
+  auto const& r = *run.value;
+  INFO(describe(run));
+  INFO("nothing answers the connection attempt to port " << port.port()
+       << "; left to itself the operating system keeps trying for about two minutes. The deadline, set "
+          "before async_connect, is what ends it 250 ms after the call");
   CHECK(run.elapsed >= 240ms);
   CHECK(run.elapsed < 1000ms);
   CHECK(r.error == boost::beast::error::timeout);

@@ -111,7 +111,11 @@ TEST_CASE("a rejected registration leaves the router as it was", "[AC6]")
 {
   task03::router r;
   r.handle("GET /users/{id}", says("kept\n"));
+  // Each of these conflicts with GET /users/{id}, and each, had it been
+  // stored anyway, would answer requests that GET /users/{id} leaves alone.
   CHECK_THROWS_AS(r.handle("GET /users/{name}", says("replaced\n")), task03::pattern_conflict);
+  CHECK_THROWS_AS(r.handle("GET /{kind}/admin", says("kind\n")), task03::pattern_conflict);
+  CHECK_THROWS_AS(r.handle("/users/admin", says("any method\n")), task03::pattern_conflict);
   CHECK_THROWS_AS(r.handle("GET /users/{id}/{id}", says("half-added\n")), std::invalid_argument);
   auto server = serve(r);
   workbook::test_client client(server.port());
@@ -120,4 +124,18 @@ TEST_CASE("a rejected registration leaves the router as it was", "[AC6]")
   CHECK(res.status == 200);
   CHECK(res.body == "kept\n");
   CHECK(client.get("/users/42/7").status == 404);
+
+  {
+    INFO("GET /{kind}/admin was refused: GET /posts/admin matches nothing registered");
+    auto const posts = client.get("/posts/admin");
+    CHECK(posts.status == 404);
+    CHECK(posts.body != "kind\n");
+  }
+  {
+    INFO("/users/admin was refused: POST /users/admin matches only GET /users/{id}'s path");
+    auto const post = client.send({"POST", "/users/admin", {}, ""});
+    CHECK(post.status == 405);
+    CHECK(post.body != "any method\n");
+    CHECK(client.get("/users/admin").body == "kept\n");
+  }
 }

@@ -1,4 +1,4 @@
-// Task 03 · acceptance tests for routing, [AC1] ... [AC5]. Each test puts a
+// Task 03 · acceptance tests for routing, [AC1] ... [AC5] and [AC7]. Each test puts a
 // router behind a real server (served_router.hpp) and talks HTTP to it.
 #include "served_router.hpp"
 
@@ -24,6 +24,17 @@ task03::handler echoes(std::vector<std::string> names)
     std::string body;
     for (auto const& n : names) body += (body.empty() ? "" : " ") + n + "=" + std::string(params.get(n));
     return reply(req, status::ok, body + "\n");
+  };
+}
+
+// A handler that answers 200 with `name` as its body and in an X-Handler
+// header (which survives a HEAD response, when the body does not).
+task03::handler tagged(std::string name)
+{
+  return [name = std::move(name)](task03::request const& req, task03::path_params const&) {
+    auto res = reply(req, status::ok, name);
+    res.set("X-Handler", name);
+    return res;
   };
 }
 
@@ -240,6 +251,23 @@ TEST_CASE("{file...} captures the rest of the path, slashes included", "[AC4]")
   CHECK(client.get("/static").status == 404);  // no slash, no rest to capture
 }
 
+TEST_CASE("{file...} stops where the query string starts", "[AC4]")
+{
+  task03::router r;
+  r.handle("GET /static/{file...}", echoes({"file"}));
+  auto server = serve(r);
+  workbook::test_client client(server.port());
+
+  auto const versioned = client.get("/static/css/site.css?v=3&t=a/b");
+  CHECK(versioned.status == 200);
+  INFO("the target was /static/css/site.css?v=3&t=a/b: the query is not part of the path");
+  CHECK(versioned.body == "file=css/site.css\n");
+
+  auto const bare = client.get("/static/?download=1");
+  CHECK(bare.status == 200);
+  CHECK(bare.body == "file=\n");
+}
+
 TEST_CASE("{$} matches the path with its trailing slash and nothing beneath", "[AC4]")
 {
   task03::router r;
@@ -312,6 +340,28 @@ TEST_CASE("GET /x beats /x for GET and HEAD; other methods reach /x", "[AC5]")
   }
 }
 
+TEST_CASE("an explicit HEAD route beats the GET route's implicit HEAD, whatever the order", "[AC5]")
+{
+  for (auto order : {std::vector<std::string>{"GET /page", "HEAD /page"},
+                     std::vector<std::string>{"HEAD /page", "GET /page"}}) {
+    INFO(order_of(order));
+    task03::router r;
+    for (auto const& p : order) r.handle(p, tagged(p));
+    auto server = serve(r);
+    workbook::test_client client(server.port());
+
+    // HEAD /page matches both: HEAD /page matches only HEAD requests, GET
+    // /page matches GET and HEAD. The narrower one serves.
+    auto const head = client.send(with_method("HEAD", "/page"));
+    CHECK(head.status == 200);
+    CHECK(head.header("X-Handler").value_or("(no X-Handler header)") == "HEAD /page");
+
+    auto const get = client.get("/page");
+    CHECK(get.status == 200);
+    CHECK(get.header("X-Handler").value_or("(no X-Handler header)") == "GET /page");
+  }
+}
+
 TEST_CASE("of several matching patterns the most specific serves, in any order", "[AC5]")
 {
   // No two of these conflict; many requests match several of them.
@@ -345,4 +395,54 @@ TEST_CASE("of several matching patterns the most specific serves, in any order",
       CHECK(client.send(req).body == winner);
     }
   }
+}
+
+// ---------------------------------------------------------------- AC7
+
+TEST_CASE("a path with dot segments or doubled slashes is redirected to its clean form, query kept", "[AC7]")
+{
+  std::atomic<int> handled{0};  // counted on the server's thread
+  auto const counted = [&handled](task03::handler h) {
+    return [&handled, h = std::move(h)](task03::request const& req, task03::path_params const& params) {
+      ++handled;
+      return h(req, params);
+    };
+  };
+  task03::router r;
+  r.handle("GET /files/{path...}", counted(echoes({"path"})));
+  r.handle("GET /users/{id}", counted(echoes({"id"})));
+  r.handle("GET /secret", counted(says("secret\n")));
+  auto server = serve(r);
+  workbook::test_client client(server.port());
+
+  struct redirect {
+    char const* target;
+    char const* location;
+  };
+  for (auto const& [target, location] : {
+           redirect{"/files/../secret", "/secret"},
+           redirect{"/files/a/./b", "/files/a/b"},
+           redirect{"/files/a/b/..", "/files/a"},
+           redirect{"/files/a/b/../", "/files/a/"},           // the trailing slash stays
+           redirect{"/files/a/../../../../secret", "/secret"},  // never above the root
+           redirect{"/users/..", "/"},                          // {id} would have taken ".."
+           redirect{"/files/a/../b?v=2&next=/x/../y", "/files/b?v=2&next=/x/../y"},  // query as sent
+           redirect{"/files//etc/passwd", "/files/etc/passwd"},
+           redirect{"/..//evil.example/x", "/evil.example/x"},  // never "//host": another site
+       }) {
+    INFO("GET " << target << " should be redirected to " << location);
+    auto const res = client.get(target);
+    CHECK(res.status == 301);
+    CHECK(res.header("Location").value_or("(no Location header)") == location);
+  }
+  {
+    INFO("a handler was called for a path that is not clean");
+    CHECK(handled == 0);
+  }
+
+  // Clean paths are served as they are, dots inside segments included.
+  auto const dotted = client.get("/files/a..b/.hidden/v1.2");
+  CHECK(dotted.status == 200);
+  CHECK(dotted.body == "path=a..b/.hidden/v1.2\n");
+  CHECK(client.get("/secret").body == "secret\n");
 }

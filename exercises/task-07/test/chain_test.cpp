@@ -180,14 +180,27 @@ TEST_CASE("chains nest: chain(chain(a, b), c) and chain(a, chain(b, c)) are chai
 TEST_CASE("one chain wraps any number of handlers, each exactly once", "[AC3]")
 {
   journal j;
+  // Two handlers that answer differently: a chain that kept the first one
+  // it wrapped, or wrapped the second in the first's layers twice, shows.
+  auto const named = [&j](std::string name) -> task07::handler {
+    return [&j, name](task07::request& req) {
+      auto const it = req.find("X-Seen");
+      std::string const seen = it == req.end() ? "" : std::string(it->value());
+      j.record(name + " saw " + seen);
+      return journal::reply(req, status::ok, name + " seen=" + seen + "\n");
+    };
+  };
   auto const stack = task07::chain(tagging(j, "a"), tagging(j, "b"));
-  auto const first = stack(seeing(j));
-  auto const second = stack(seeing(j));
+  auto const first = stack(named("first"));
+  auto const second = stack(named("second"));
 
   auto req = direct("GET", "/");
-  CHECK(first(req).body() == "seen=a,b\n");
+  CHECK(first(req).body() == "first seen=a,b\n");
   auto again = direct("GET", "/");
-  CHECK(second(again).body() == "seen=a,b\n");
-  CHECK(j.events() == events{"a", "b", "handler saw a,b", "b-after", "a-after",
-                             "a", "b", "handler saw a,b", "b-after", "a-after"});
+  CHECK(second(again).body() == "second seen=a,b\n");
+  auto once_more = direct("GET", "/");
+  CHECK(first(once_more).body() == "first seen=a,b\n");
+  CHECK(j.events() == events{"a", "b", "first saw a,b", "b-after", "a-after",
+                             "a", "b", "second saw a,b", "b-after", "a-after",
+                             "a", "b", "first saw a,b", "b-after", "a-after"});
 }

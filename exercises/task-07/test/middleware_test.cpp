@@ -3,12 +3,14 @@
 // (workbook::serving_beast) or calls them directly where that is clearer.
 #include "journal.hpp"
 
+#include <workbook/eventually.hpp>
 #include <workbook/http.hpp>
 #include <workbook/test_client.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <future>
 #include <stdexcept>
 
 using namespace task07_test;
@@ -150,6 +152,72 @@ TEST_CASE("logging measures only the time spent inside it", "[AC4]")
 
   CHECK(client.get("/work").status == 200);
   CHECK(j.lines() == std::vector<std::string>{"method=GET target=/work status=200 bytes=5 latency_us=2000"});
+}
+
+TEST_CASE("two requests inside logging at once each measure their own latency", "[AC4]")
+{
+  journal j;
+  workbook::manual_clock clock;
+  // The slow request is held inside its handler until the quick one has come
+  // and gone; by the clock, the slow one spends 5 + 1 + 3 ms inside logging,
+  // the quick one 1 ms. Handlers run on two threads, as under a server with
+  // a thread pool: what logging keeps per request must be per request.
+  std::promise<void> slow_entered;
+  auto entered = slow_entered.get_future();
+  std::atomic<bool> let_slow_go{false};
+  auto const work = [&](task07::request& req) {
+    if (req.target() == "/slow") {
+      slow_entered.set_value();
+      // Bounded: a test that fails early still lets this thread finish.
+      workbook::eventually([&] { return let_slow_go.load(); }, 10s);
+    } else {
+      clock.advance(1ms);
+    }
+    return journal::reply(req, status::ok, "done\n");
+  };
+  auto const app = task07::logging(j.sink(), reading(clock))(work);
+
+  auto slow = std::async(std::launch::async, [&app] {
+    auto req = direct("GET", "/slow");
+    return app(req);
+  });
+  // Declared after `slow`, so destroyed first: the slow handler is let go
+  // before anything waits for it, whichever check fails.
+  struct release_on_exit {
+    std::atomic<bool>& flag;
+    ~release_on_exit() { flag = true; }
+  } const release{let_slow_go};
+
+  REQUIRE(entered.wait_for(10s) == std::future_status::ready);
+  clock.advance(5ms);
+  auto quick = direct("GET", "/quick");
+  CHECK(app(quick).result() == status::ok);
+  clock.advance(3ms);
+  let_slow_go = true;
+  REQUIRE(slow.wait_for(10s) == std::future_status::ready);
+  CHECK(slow.get().result() == status::ok);
+
+  INFO("the slow request arrived first, stayed 9 ms, and had the quick one (1 ms) arrive and leave meanwhile");
+  CHECK(j.lines() == std::vector<std::string>{"method=GET target=/quick status=200 bytes=5 latency_us=1000",
+                                              "method=GET target=/slow status=200 bytes=5 latency_us=9000"});
+}
+
+TEST_CASE("an exception passes through logging, which writes no line for it", "[AC4]")
+{
+  journal j;
+  workbook::manual_clock clock;
+  auto const app = task07::logging(j.sink(), reading(clock))([](task07::request& req) {
+    if (req.target() == "/boom") throw std::runtime_error("boom");
+    return journal::reply(req, status::ok, "fine\n");
+  });
+
+  auto boom = direct("GET", "/boom");
+  CHECK_THROWS_AS(app(boom), std::runtime_error);
+  auto fine = direct("GET", "/fine");
+  CHECK(app(fine).result() == status::ok);
+  INFO("per middleware.hpp, logging writes a line for a response that came back, and none for an "
+       "exception: recover(), inside it, is what turns one into a response worth logging");
+  CHECK(j.lines() == std::vector<std::string>{"method=GET target=/fine status=200 bytes=5 latency_us=0"});
 }
 
 // ---------------------------------------------------------------- AC5

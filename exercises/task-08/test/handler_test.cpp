@@ -10,6 +10,7 @@
 
 #include <workbook/bounded_call.hpp>
 #include <workbook/test_server.hpp>
+#include <workbook/upstreams.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -29,8 +30,9 @@ namespace {
 
 // The client every test hands the handler: no call takes longer than this.
 constexpr std::chrono::milliseconds client_timeout = 1s;
-// How long a test waits for the handler before it stops the upstream.
-constexpr std::chrono::milliseconds patience = 4s;
+// How long a test waits for the handler before it stops the upstream: ten
+// times the client's deadline, for a loaded machine.
+constexpr std::chrono::milliseconds patience = 10s;
 
 // A fake time service: GET /now answers `status` with `body`, any other path
 // 404. It remembers the targets it was asked for.
@@ -111,20 +113,21 @@ std::string printable(std::string s)
 
 using outcome = workbook::bounded_outcome<task08::response>;
 
-// handler(GET / HTTP/1.1), bounded. `rescue` runs if it has not returned in
-// time (stop the upstream: that ends whatever it waits for).
-outcome call(task08::proxy_time const& handler, std::function<void()> rescue = {})
+// handler(GET / HTTP/1.1), bounded by `wait`. `rescue` runs if it has not
+// returned in time (stop the upstream: that ends whatever it waits for).
+outcome call(task08::proxy_time const& handler, std::function<void()> rescue = {},
+             std::chrono::milliseconds wait = patience)
 {
   task08::request req{task08::http::verb::get, "/", 11};
   req.set(task08::http::field::host, "proxy.test");
-  return workbook::call_bounded([handler, req] { return handler(req); }, patience, std::move(rescue));
+  return workbook::call_bounded([handler, req] { return handler(req); }, wait, std::move(rescue));
 }
 
-std::string describe(outcome const& o)
+std::string describe(outcome const& o, std::chrono::milliseconds wait = patience)
 {
   std::ostringstream s;
   if (!o.exception.empty()) s << "the handler threw after " << o.elapsed.count() << " ms: " << o.exception;
-  else if (!o.value) s << "the handler did not return within " << patience.count() << " ms, even once the upstream was stopped";
+  else if (!o.value) s << "the handler did not return within " << wait.count() << " ms, even once the upstream was stopped";
   else {
     auto const& res = *o.value;
     s << "the handler answered " << res.result_int() << " with body \"" << printable(res.body()) << "\" after "
@@ -135,9 +138,9 @@ std::string describe(outcome const& o)
 }
 
 // Fails the test unless the handler returned by itself, in time.
-task08::response const& require_answer(outcome const& o)
+task08::response const& require_answer(outcome const& o, std::chrono::milliseconds wait = patience)
 {
-  INFO(describe(o));
+  INFO(describe(o, wait));
   REQUIRE(o.returned_in_time());
   return *o.value;
 }
@@ -182,6 +185,21 @@ TEST_CASE("the spaces, tabs and line ends around the upstream's value are not pa
   }
 }
 
+TEST_CASE("any 2xx is a success: a 203 with a time in its body gives 200 \"now: <value>\"", "[AC1]")
+{
+  // 203 Non-Authoritative Information: a success, its body transformed by a
+  // proxy on the way. The handler answers its own client with its own 200.
+  time_service upstream(203, "1700000000\n");
+  task08::proxy_time handler(upstream.url(), task08::upstream_client{client_timeout});
+
+  auto const o = call(handler, [&] { upstream.stop(); });
+  INFO("the upstream answered 203 with body \"1700000000\\n\": a 2xx, so a success");
+  auto const& res = require_answer(o);
+  INFO(describe(o));
+  CHECK(res.result_int() == 200);
+  CHECK(res.body() == "now: 1700000000");
+}
+
 // ---------------------------------------------------------------- AC2
 
 TEST_CASE("an upstream that has stopped gives 502", "[AC2]")
@@ -210,6 +228,25 @@ TEST_CASE("a port where nothing listens gives 502", "[AC2]")
   CHECK(res.result_int() == 502);
 }
 
+TEST_CASE("an upstream that never answers gives 502 once the client the handler was handed gives up", "[AC2]")
+{
+  // The handler is handed a client with a 100 ms deadline. A handler that
+  // uses it answers after about 100 ms; one that talks through a client of
+  // its own (upstream_client{} waits 2 s) is still waiting when the test
+  // stops looking, at 1.5 s, fifteen times the deadline it was given.
+  constexpr std::chrono::milliseconds deadline = 100ms;
+  constexpr std::chrono::milliseconds wait = 1500ms;
+  auto upstream = workbook::test_server::scripted(workbook::upstreams::silent());
+  task08::proxy_time handler(upstream.url(), task08::upstream_client{deadline});
+
+  auto const o = call(handler, [&] { upstream.stop(); }, wait);
+  INFO("the upstream at " << upstream.url() << " reads the request and never answers; the handler's client "
+       "gives up after " << deadline.count() << " ms");
+  auto const& res = require_answer(o, wait);
+  INFO(describe(o, wait));
+  CHECK(res.result_int() == 502);
+}
+
 // ---------------------------------------------------------------- AC3
 
 TEST_CASE("an upstream that answers with an error status gives 502, even with a time in its body", "[AC3]")
@@ -227,12 +264,43 @@ TEST_CASE("an upstream that answers with an error status gives 502, even with a 
 
 TEST_CASE("a 200 whose body is not an integer gives 502", "[AC3]")
 {
-  for (std::string body : {"soon\n", "", " \r\n", "12.5\n", "42 s\n", "0x10\n",
+  for (std::string body : {"soon\n", "", " \r\n", "12.5\n", "42 s\n", "0x10\n", "+42\n", "-\n",
                            "1700000000 1700000001\n", "99999999999999999999999\n"}) {
     time_service upstream(200, body);
     task08::proxy_time handler(upstream.url(), task08::upstream_client{client_timeout});
     auto const o = call(handler, [&] { upstream.stop(); });
     INFO("the upstream answered 200 with body \"" << printable(body) << "\"");
+    auto const& res = require_answer(o);
+    INFO(describe(o));
+    CHECK(res.result_int() == 502);
+  }
+}
+
+TEST_CASE("a 204 has no body, so it has no time: 502, even when bytes follow its header", "[AC3]")
+{
+  SECTION("a 204 with nothing after its header")
+  {
+    time_service upstream(204, "");
+    task08::proxy_time handler(upstream.url(), task08::upstream_client{client_timeout});
+    auto const o = call(handler, [&] { upstream.stop(); });
+    INFO("the upstream answered 204 No Content");
+    auto const& res = require_answer(o);
+    INFO(describe(o));
+    CHECK(res.result_int() == 502);
+  }
+  SECTION("a 204 followed by a time it should not have sent")
+  {
+    // HTTP ends a 204 with its header (RFC 9110, 15.3.5): the client does not
+    // read the bytes after it as a body, whatever Content-Length says, so the
+    // handler sees an empty body.
+    auto upstream = workbook::test_server::scripted([](workbook::peer& p) {
+      if (p.read_request().empty()) return;
+      p.write("HTTP/1.1 204 No Content\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\n1700000000\n");
+      p.close();
+    });
+    task08::proxy_time handler(upstream.url(), task08::upstream_client{client_timeout});
+    auto const o = call(handler, [&] { upstream.stop(); });
+    INFO("the upstream answered 204 No Content, then wrote \"1700000000\\n\" after the header");
     auto const& res = require_answer(o);
     INFO(describe(o));
     CHECK(res.result_int() == 502);

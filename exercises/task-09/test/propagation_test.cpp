@@ -321,6 +321,39 @@ TEST_CASE("relay() forwards a generated ID, and a replaced one never reaches the
                             });
 }
 
+TEST_CASE("relay() answers with the service's own status and body, not a 200 of its own", "[AC6]")
+{
+  // A service that has no /missing and is too busy for /busy: its answers
+  // are not successes, and the client must see them as they are.
+  auto upstream = workbook::test_server::serving([](workbook::request const& req) {
+    if (req.target == "/missing") return workbook::response{404, "Not Found", {{"Content-Type", "text/plain"}}, "no such item\n", ""};
+    return workbook::response{503, "Service Unavailable", {{"Content-Type", "text/plain"}}, "busy\n", ""};
+  });
+  counting_random random;
+  served s(task09::chain(task09::request_id(random.source()), task09::access_log(),
+                         task09::recover())(task09::relay(upstream.url())));
+  workbook::test_client client(s.port());
+
+  auto const missing = client.send(get("/missing", with_id("miss-1")));
+  CHECK(missing.status == 404);
+  CHECK(missing.body == "no such item\n");
+  CHECK(missing.header("X-Request-ID").value_or("(no X-Request-ID)") == "miss-1");
+  auto const busy = client.send(get("/busy", with_id("busy-1")));
+  CHECK(busy.status == 503);
+  CHECK(busy.body == "busy\n");
+  CHECK(busy.header("X-Request-ID").value_or("(no X-Request-ID)") == "busy-1");
+
+  INFO("log lines:\n" << s.j.dump());
+  CHECK(s.j.lines() == lines{
+                           "request_id=miss-1 upstream GET " + upstream.url() + "/missing",
+                           "request_id=miss-1 upstream status=404",
+                           "request_id=miss-1 method=GET target=/missing status=404",
+                           "request_id=busy-1 upstream GET " + upstream.url() + "/busy",
+                           "request_id=busy-1 upstream status=503",
+                           "request_id=busy-1 method=GET target=/busy status=503",
+                       });
+}
+
 TEST_CASE("an upstream that is gone: 502, the ID still echoed, and the error line carries it", "[AC6]")
 {
   recording_upstream upstream;

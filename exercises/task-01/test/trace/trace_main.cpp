@@ -6,7 +6,9 @@
 //   build/dev/tasks/task-01/task-01-stub-trace 2>&1 | grep "@asio"
 #include "hello_server.hpp"
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -14,15 +16,34 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 namespace {
 
+// True once `reply` holds a whole response: the head and as many body bytes
+// as its Content-Length says. The client stops there instead of waiting for
+// the server to close, so a server that keeps the connection open (an AC1
+// mistake) still gives AC2 its trace.
+bool complete(std::string const& reply)
+{
+  auto const head_end = reply.find("\r\n\r\n");
+  if (head_end == std::string::npos) return false;
+  std::string head = reply.substr(0, head_end);
+  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto const field = head.find("\r\ncontent-length:");
+  if (field == std::string::npos) return false;  // no length: wait for the close
+  auto const length = std::strtoul(head.c_str() + field + 17, nullptr, 10);
+  return reply.size() >= head_end + 4 + length;
+}
+
 // A plain POSIX client on its own thread, so that the only Asio operations
-// in the trace are the server's.
+// in the trace are the server's. Every receive is bounded.
 std::string fetch_once(unsigned short port)
 {
   int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval patience{5, 0};
+  (void)::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -32,7 +53,11 @@ std::string fetch_once(unsigned short port)
     char const request[] = "GET / HTTP/1.1\r\nHost: trace\r\nConnection: close\r\n\r\n";
     (void)::send(fd, request, std::strlen(request), 0);
     char buf[1024];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
+    while (!complete(reply)) {
+      ssize_t const n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      reply.append(buf, static_cast<std::size_t>(n));
+    }
   }
   ::close(fd);
   return reply;

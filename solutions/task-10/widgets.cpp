@@ -1,17 +1,22 @@
 // Task 10 · reference.
 //
-// Two halves. widget_api turns one complete request into a response: strict
-// parse, shape, unknown fields, values, store. widget_server decides, from
-// the header alone, whether a body may be read at all, and only then reads
-// it: the body limit is enforced by Beast's parser while the bytes arrive,
-// not by checking the size of a string that has already been buffered.
+// Three parts. body_decoder hands each piece of a body to Boost.JSON's
+// stream_parser as it arrives and remembers where the parser stopped.
+// widget_api finishes the decoding and checks the value: object, unknown
+// fields, values, store. widget_server decides from the header alone
+// whether a body may be read at all, then streams it into a decoder through
+// a Beast body type of its own, and answers as soon as the answer is known:
+// a 413 when the body grows past the limit, a 400 when its bytes stop being
+// JSON, whether or not the client has finished sending.
 #include "widgets.hpp"
 
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <nlohmann/json.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/stream_parser.hpp>
+#include <boost/json/value.hpp>
 
 #include <array>
 #include <charconv>
@@ -28,11 +33,40 @@
 namespace task10 {
 
 namespace beast = boost::beast;
+namespace json = boost::json;
 using tcp = net::ip::tcp;
-using json = nlohmann::json;
-// ordered_json keeps the members in the order of the body, so "the first
-// unknown field" means the first one the client wrote (json sorts them).
-using ordered_json = nlohmann::ordered_json;
+
+// ---------------------------------------------------------------- the body
+
+struct body_decoder::state {
+  json::stream_parser parser;  // default options: strict JSON, nesting at most 32 deep
+  std::size_t before = 0;      // bytes of the body written before the current piece
+  json::error_code error;      // why the parser stopped, once it has
+  std::size_t stopped_at = 0;  // ... and where, counted from the body's first byte
+};
+
+body_decoder::body_decoder() : state_(std::make_unique<state>()) {}
+body_decoder::~body_decoder() = default;
+body_decoder::body_decoder(body_decoder&&) noexcept = default;
+body_decoder& body_decoder::operator=(body_decoder&&) noexcept = default;
+
+bool body_decoder::write(std::string_view piece)
+{
+  auto& s = *state_;
+  if (s.error) return false;
+  // write(), not write_some(): write_some() stops quietly after the value,
+  // write() also refuses what follows it unless it is whitespace
+  // (error::extra_data), even when the value ended in an earlier piece.
+  auto const n = s.parser.write(piece.data(), piece.size(), s.error);
+  if (s.error) {
+    // n is where the parser stopped inside this piece; the client counts
+    // from the first byte of the body, and knows nothing of our pieces.
+    s.stopped_at = s.before + n;
+    return false;
+  }
+  s.before += piece.size();
+  return true;
+}
 
 namespace {
 
@@ -48,84 +82,81 @@ struct widget {
 // Why a body was refused: the status and the JSON body that says so.
 struct rejection {
   http::status status;
-  ordered_json body;
+  json::object body;
 };
 
-response json_response(request const& req, http::status status, ordered_json const& body)
+response json_response(request_header const& req, http::status status, json::object const& body)
 {
   response res{status, req.version()};
   res.set(http::field::content_type, "application/json");
-  res.keep_alive(req.keep_alive());
-  // `replace`: a string that came from the client is valid UTF-8 (the
-  // parser checked), but dump() would throw on an invalid byte, and an
-  // exception here would turn a refusal into a crash. Never let it.
-  res.body() = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  // serialize() escapes what needs escaping (quotes, backslashes, control
+  // characters) in a member's name the client chose: never paste one into
+  // JSON text by hand.
+  res.body() = json::serialize(body);
   res.prepare_payload();
   return res;
 }
 
-rejection field_error(http::status status, std::string const& field, std::string message)
+rejection field_error(http::status status, std::string_view field, std::string_view message)
 {
-  return {status, ordered_json{{"error", std::move(message)}, {"field", field}}};
+  return {status, json::object{{"error", message}, {"field", field}}};
 }
 
-// The checks of widgets.hpp, in its order. The first that fails decides.
-std::variant<widget, rejection> decode(std::string const& body)
+// Check 1: the body is one JSON value, and nothing but whitespace follows.
+// Every byte has been written by now, unless write() refused one.
+std::variant<json::value, rejection> finish(body_decoder::state& s)
 {
-  ordered_json doc;
-  try {
-    // parse() is strict: one value, then only whitespace. Trailing data
-    // (`{..}{..}`, `{..} x`) is a syntax error at the first byte after the
-    // value, which is exactly what Go's dec.More() checks by hand.
-    doc = ordered_json::parse(body);
-  } catch (json::parse_error const& e) {
-    // e.byte counts the bytes read, 1-based: the last one read is at e.byte - 1.
-    return rejection{http::status::bad_request,
-                     ordered_json{{"error", "malformed JSON"}, {"offset", e.byte - 1}}};
-  } catch (json::exception const&) {
-    // Not a parse_error: out_of_range 406, a number (1e999) that overflows a
-    // double. Valid JSON, unusable value, and no position to report.
-    return rejection{http::status::bad_request, ordered_json{{"error", "a number is out of range"}}};
+  if (!s.error) {
+    s.parser.finish(s.error);
+    // The only failure left at the end: the body ended inside the value.
+    if (s.error) s.stopped_at = s.before;
   }
+  if (s.error)
+    // The parser's message is a fixed text ("syntax error", "too deep"):
+    // it says what went wrong without quoting the body back.
+    return rejection{http::status::bad_request,
+                     json::object{{"error", "malformed JSON: " + s.error.message()}, {"offset", s.stopped_at}}};
+  return s.parser.release();
+}
 
-  if (!doc.is_object()) return rejection{http::status::bad_request, ordered_json{{"error", "expected a JSON object"}}};
+// Checks 2 to 4 of widgets.hpp, in its order. The first that fails decides.
+std::variant<widget, rejection> decode(json::value const& doc)
+{
+  auto const* object = doc.if_object();
+  if (!object) return rejection{http::status::bad_request, json::object{{"error", "expected a JSON object"}}};
 
   // Unknown fields before values: a typo ("prize") must be reported as the
-  // typo, not as "price is missing".
-  for (auto const& [key, value] : doc.items())
-    if (key != "name" && key != "price" && key != "quantity")
-      return field_error(http::status::bad_request, key, "unknown field");
+  // typo, not as "price is missing". json::object keeps the members in the
+  // order of the body, so the first unknown one is the first the client wrote.
+  for (auto const& member : *object)
+    if (member.key() != "name" && member.key() != "price" && member.key() != "quantity")
+      return field_error(http::status::bad_request, member.key(), "unknown field");
 
   widget w;
-  auto const name = doc.find("name");
-  if (name == doc.end() || !name->is_string())
+  auto const* name = object->if_contains("name");
+  if (!name || !name->is_string())
     return field_error(http::status::unprocessable_entity, "name", "name must be a string");
-  w.name = name->get<std::string>();
+  w.name = name->get_string();
   if (w.name.empty() || w.name.size() > max_name_bytes)
     return field_error(http::status::unprocessable_entity, "name", "name must be 1 to 100 bytes");
 
-  auto const price = doc.find("price");
-  if (price == doc.end() || !price->is_number())
+  // A number is one of three kinds to Boost.JSON: int64, uint64 or double.
+  auto const* price = object->if_contains("price");
+  if (!price || !price->is_number())
     return field_error(http::status::unprocessable_entity, "price", "price must be a number");
-  w.price = price->get<double>();
+  w.price = price->to_number<double>();
+  // 1e999 parses: as infinity. It is not a price.
   if (!std::isfinite(w.price) || w.price < 0)
-    return field_error(http::status::unprocessable_entity, "price", "price must be >= 0");
+    return field_error(http::status::unprocessable_entity, "price", "price must be a finite number >= 0");
 
-  if (auto const quantity = doc.find("quantity"); quantity != doc.end()) {
-    // is_number_integer(): written without fraction or exponent. 1.0 and
-    // 1e3 are floats to the parser, and to this API.
-    if (!quantity->is_number_integer())
+  if (auto const* quantity = object->if_contains("quantity")) {
+    // Written without fraction or exponent, an integer arrives as int64
+    // (uint64 only beyond INT64_MAX, so out of range anyway); 2.0 and 1e3
+    // arrive as doubles, and this API refuses them instead of converting.
+    if (!quantity->is_int64() && !quantity->is_uint64())
       return field_error(http::status::unprocessable_entity, "quantity", "quantity must be an integer");
-    bool in_range = false;
-    if (quantity->is_number_unsigned()) {
-      auto const q = quantity->get<std::uint64_t>();
-      in_range = q <= static_cast<std::uint64_t>(max_quantity);
-      w.quantity = in_range ? static_cast<std::int64_t>(q) : 0;
-    } else {
-      w.quantity = quantity->get<std::int64_t>();
-      in_range = w.quantity >= 0 && w.quantity <= max_quantity;
-    }
-    if (!in_range)
+    w.quantity = quantity->is_int64() ? quantity->get_int64() : -1;
+    if (w.quantity < 0 || w.quantity > max_quantity)
       return field_error(http::status::unprocessable_entity, "quantity", "quantity must be 0 to 1000000");
   }
   return w;
@@ -154,7 +185,7 @@ struct widget_api::state {
 widget_api::widget_api() : state_(std::make_unique<state>()) {}
 widget_api::~widget_api() = default;
 
-response widget_api::handle(request const& req)
+response widget_api::handle(request_header const& req, body_decoder& body)
 {
   std::string_view target = req.target();
   target = target.substr(0, target.find('?'));  // routing ignores the query
@@ -165,7 +196,9 @@ response widget_api::handle(request const& req)
       res.set(http::field::allow, "POST");
       return res;
     }
-    auto decoded = decode(req.body());
+    auto parsed = finish(*body.state_);
+    if (auto* r = std::get_if<rejection>(&parsed)) return json_response(req, r->status, r->body);
+    auto decoded = decode(std::get<json::value>(parsed));
     if (auto* r = std::get_if<rejection>(&decoded)) return json_response(req, r->status, r->body);
 
     std::uint64_t id = 0;
@@ -217,6 +250,49 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A Beast body type that decodes instead of collecting. string_body's
+// reader appends every buffer the parser hands it to a string; this one
+// writes it to a body_decoder, and stops the read as soon as the decoder
+// refuses one. The parser calls put() as the bytes arrive, one call per
+// buffer it has, so the body is decoded while it is still on its way.
+struct decoding_body {
+  struct value_type {
+    body_decoder decoder;
+    bool refused = false;  // write() said no: the rest of the body was not read
+  };
+
+  class reader {
+  public:
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+
+    void init(boost::optional<std::uint64_t> const&, beast::error_code& ec) { ec = {}; }
+
+    template <class ConstBufferSequence>
+    std::size_t put(ConstBufferSequence const& buffers, beast::error_code& ec)
+    {
+      ec = {};
+      std::size_t n = 0;
+      for (auto const buffer : beast::buffers_range_ref(buffers)) {
+        n += buffer.size();
+        if (!body_.decoder.write({static_cast<char const*>(buffer.data()), buffer.size()})) {
+          body_.refused = true;
+          // Any error ends http::async_read here; the session tells this
+          // one from the others by `refused`.
+          ec = make_error_code(boost::system::errc::bad_message);
+          break;
+        }
+      }
+      return n;
+    }
+
+    void finish(beast::error_code& ec) { ec = {}; }
+
+  private:
+    value_type& body_;
+  };
+};
+
 class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket socket, std::shared_ptr<widget_server::state> server)
@@ -231,7 +307,8 @@ private:
   void read_header()
   {
     // A fresh parser per request: body_limit counts down as the body
-    // arrives, and a parser is good for one message.
+    // arrives, a parser is good for one message, and the decoder in its
+    // body is good for one body.
     parser_.emplace();
     parser_->body_limit(max_body_bytes);
     stream_.expires_after(30s);
@@ -271,19 +348,30 @@ private:
     // A chunked body crosses the limit while it arrives: the parser stops at
     // the chunk that would exceed it.
     if (ec == http::error::body_limit) return too_large();
+    auto& req = parser_->get();
+    // The decoder refused a piece: handle() has its answer (400 with the
+    // offset), and the rest of the body, maybe still on its way, is not read.
+    if (req.body().refused) return send_and_close(server_->api.handle(req.base(), req.body().decoder));
     if (ec) return;
-    send(server_->api.handle(parser_->get()));
+    auto res = server_->api.handle(req.base(), req.body().decoder);
+    res.keep_alive(req.keep_alive());
+    send(std::move(res));
   }
 
   void too_large()
   {
     response res{http::status::payload_too_large, parser_->get().version()};
     res.set(http::field::content_type, "application/json");
-    res.body() = ordered_json{{"error", "request body too large"}, {"limit", max_body_bytes}}.dump();
-    // The rest of the body is still on its way, and we will not read it as a
-    // request: this connection cannot carry another one.
-    res.keep_alive(false);
+    res.body() = json::serialize(json::object{{"error", "request body too large"}, {"limit", max_body_bytes}});
     res.prepare_payload();
+    send_and_close(std::move(res));
+  }
+
+  // The rest of the body is still on its way, and we will not read it as a
+  // request: this connection cannot carry another one.
+  void send_and_close(response res)
+  {
+    res.keep_alive(false);
     send(std::move(res));
   }
 
@@ -301,17 +389,19 @@ private:
     read_header();
   }
 
-  // Closing a socket whose receive buffer still holds unread bytes makes
-  // the kernel send a reset, and a reset can destroy our 413 in the
-  // client's receive buffer before the client reads it. So: stop sending
-  // (the client sees the end of the response), then read and discard what
-  // the client still sends, for a bounded time, and only then close. Go's
-  // server does the same (closeWriteAndWait); Apache calls it lingering close.
+  // Closing a socket whose receive buffer still holds unread bytes, or that
+  // receives more after it is closed, makes the kernel send a reset, and a
+  // reset can destroy our answer in the client's receive buffer before the
+  // client reads it, or fail the send the client is still making. So: stop
+  // sending (the client sees the end of the response), then read and
+  // discard what the client still sends, for a bounded time, and only then
+  // close. Go's server does the same (closeWriteAndWait); Apache calls it a
+  // lingering close.
   void lingering_close()
   {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(1s);
+    stream_.expires_after(2s);
     drain();
   }
 
@@ -331,7 +421,7 @@ private:
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<decoding_body>> parser_;
   response res_;
   std::array<char, 16 * 1024> scratch_{};
   std::shared_ptr<widget_server::state> server_;

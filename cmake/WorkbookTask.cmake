@@ -128,8 +128,13 @@ function(_workbook_add_variant id variant)
     endif()
     set(tool_sources ${WORKBOOK_TOOL_${tool}_SOURCES} ${WORKBOOK_TOOL_${tool}_${VARIANT}_SOURCES} ${tool_impl})
     if(arg_MUTANT_DIR)
-      # The mutant's implementation is already mapped; map the rest.
-      _workbook_mutant_sources(tool_sources "${tool_sources}" "${arg_SOLUTION}" "${arg_MUTANT_DIR}" "${arg_TOUCHED}")
+      # The variant's implementation is already the mutant's; the tool's own
+      # sources may be touched too. An IMPLEMENTATION stays as it is: it is a
+      # fixed implementation (the true reference a student's tests are
+      # checked against, a deliberately broken handler), never the mutant.
+      set(own_sources ${WORKBOOK_TOOL_${tool}_SOURCES} ${WORKBOOK_TOOL_${tool}_${VARIANT}_SOURCES})
+      _workbook_mutant_sources(own_sources "${own_sources}" "${arg_SOLUTION}" "${arg_MUTANT_DIR}" "${arg_TOUCHED}")
+      set(tool_sources ${own_sources} ${tool_impl})
       set(changed ${tool_sources})
       list(FILTER changed INCLUDE REGEX "^${arg_MUTANT_DIR}/")
       if(NOT changed)

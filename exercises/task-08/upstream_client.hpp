@@ -7,11 +7,12 @@
 // with a URL in front: one GET, one deadline, failures reported, not thrown.
 #pragma once
 
+#include <workbook/url.hpp>
+
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/url/parse.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -63,35 +64,6 @@ private:
 
 // ---------------------------------------------------------------- implementation
 
-namespace upstream_client_detail {
-
-struct parsed_url {
-  boost::asio::ip::tcp::endpoint endpoint;
-  std::string host;    // as written in the URL, for the Host field
-  std::string target;  // "/now"
-};
-
-inline std::optional<parsed_url> parse_url(std::string_view url)
-{
-  // Boost.URL parses; this client adds its own rules: http only, an IP
-  // literal (nothing is resolved), a port other than 0 (80 when absent).
-  auto const u = boost::urls::parse_uri(url);
-  if (!u || u->scheme_id() != boost::urls::scheme::http) return std::nullopt;
-  if (u->has_port() && u->port_number() == 0) return std::nullopt;
-
-  boost::system::error_code ec;
-  auto const ip = boost::asio::ip::make_address(std::string(u->host_address()), ec);
-  if (ec) return std::nullopt;
-
-  parsed_url out;
-  out.endpoint = {ip, u->has_port() ? u->port_number() : static_cast<unsigned short>(80)};
-  out.host = std::string(u->encoded_host_and_port());
-  out.target = u->encoded_target().empty() ? "/" : std::string(u->encoded_target());
-  return out;
-}
-
-} // namespace upstream_client_detail
-
 inline upstream_reply upstream_client::get(std::string_view url) const
 {
   namespace beast = boost::beast;
@@ -99,23 +71,25 @@ inline upstream_reply upstream_client::get(std::string_view url) const
   namespace net = boost::asio;
 
   upstream_reply reply;
-  auto const where = upstream_client_detail::parse_url(url);
-  if (!where) {
+  // The workbook's one URL parser (Boost.URL underneath): http only, an IP
+  // literal (nothing is resolved), a port from 1 to 65535 (80 when absent).
+  workbook::http_url where;
+  if (workbook::parse_http_url(url, where)) {
     reply.error = net::error::invalid_argument;
     return reply;
   }
 
   net::io_context ioc;
   beast::tcp_stream stream(ioc);
-  http::request<http::empty_body> request{http::verb::get, where->target, 11};
-  request.set(http::field::host, where->host);
+  http::request<http::empty_body> request{http::verb::get, where.target, 11};
+  request.set(http::field::host, where.host);
   request.set(http::field::user_agent, "workbook-task-08");
   beast::flat_buffer buffer;
   http::response<http::string_body> response;
 
   // One deadline for the whole exchange (task 02), started before the connect.
   stream.expires_after(timeout_);
-  stream.async_connect(where->endpoint, [&](beast::error_code ec) {
+  stream.async_connect(where.endpoint, [&](beast::error_code ec) {
     if (ec) {
       reply.error = ec;
       return;

@@ -8,11 +8,12 @@
 // thread than the one it started on.
 #pragma once
 
+#include <workbook/url.hpp>
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/url/parse.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -59,31 +60,6 @@ void async_get(boost::asio::any_io_executor ex, std::string_view url, boost::bea
 
 namespace upstream_client_detail {
 
-struct parsed_url {
-  boost::asio::ip::tcp::endpoint endpoint;
-  std::string host;    // as written in the URL, for the Host field
-  std::string target;  // "/items/7"
-};
-
-inline std::optional<parsed_url> parse_url(std::string_view url)
-{
-  // Boost.URL parses; this client adds its own rules: http only, an IP
-  // literal (nothing is resolved), a port other than 0 (80 when absent).
-  auto const u = boost::urls::parse_uri(url);
-  if (!u || u->scheme_id() != boost::urls::scheme::http) return std::nullopt;
-  if (u->has_port() && u->port_number() == 0) return std::nullopt;
-
-  boost::system::error_code ec;
-  auto const ip = boost::asio::ip::make_address(std::string(u->host_address()), ec);
-  if (ec) return std::nullopt;
-
-  parsed_url out;
-  out.endpoint = {ip, u->has_port() ? u->port_number() : static_cast<unsigned short>(80)};
-  out.host = std::string(u->encoded_host_and_port());
-  out.target = u->encoded_target().empty() ? "/" : std::string(u->encoded_target());
-  return out;
-}
-
 // One GET in flight: owned by the completion handlers of its own operations.
 struct get_operation : std::enable_shared_from_this<get_operation> {
   get_operation(boost::asio::any_io_executor ex, std::function<void(upstream_reply)> done)
@@ -122,8 +98,10 @@ inline void async_get(boost::asio::any_io_executor ex, std::string_view url, boo
   namespace net = boost::asio;
   using upstream_client_detail::get_operation;
 
-  auto const where = upstream_client_detail::parse_url(url);
-  if (!where) {
+  // The workbook's one URL parser (Boost.URL underneath): http only, an IP
+  // literal (nothing is resolved), a port from 1 to 65535 (80 when absent).
+  workbook::http_url where;
+  if (workbook::parse_http_url(url, where)) {
     net::post(ex, [on_reply = std::move(on_reply)] {
       upstream_reply reply;
       reply.error = net::error::invalid_argument;
@@ -133,13 +111,13 @@ inline void async_get(boost::asio::any_io_executor ex, std::string_view url, boo
   }
 
   auto op = std::make_shared<get_operation>(ex, std::move(on_reply));
-  op->request = {http::verb::get, where->target, 11};
+  op->request = {http::verb::get, where.target, 11};
   for (auto const& field : headers) op->request.insert(field.name_string(), field.value());
-  op->request.set(http::field::host, where->host);
+  op->request.set(http::field::host, where.host);
   op->request.set(http::field::user_agent, "workbook-task-09");
 
   op->stream.expires_after(timeout);  // one deadline for the whole exchange
-  op->stream.async_connect(where->endpoint, [op](beast::error_code ec) {
+  op->stream.async_connect(where.endpoint, [op](beast::error_code ec) {
     if (ec) return op->finish(ec);
     http::async_write(op->stream, op->request, [op](beast::error_code ec, std::size_t) {
       if (ec) return op->finish(ec);

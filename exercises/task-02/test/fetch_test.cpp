@@ -8,6 +8,7 @@
 
 #include <workbook/bounded_call.hpp>
 #include <workbook/eventually.hpp>
+#include <workbook/ports.hpp>
 #include <workbook/test_server.hpp>
 #include <workbook/upstreams.hpp>
 
@@ -24,11 +25,6 @@
 #include <sstream>
 #include <utility>
 #include <vector>
-
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace net = boost::asio;
 using namespace std::chrono_literals;
@@ -90,91 +86,6 @@ void require_returned(fetch_run const& run)
   REQUIRE(run.exception.empty());
   REQUIRE(run.value.has_value());
 }
-
-// A port on 127.0.0.1 that is bound but not listening: connecting to it is
-// refused at once. It stays reserved while this object lives.
-class refusing_port {
-public:
-  refusing_port() : socket_(ioc_)
-  {
-    socket_.open(net::ip::tcp::v4());
-    socket_.bind({net::ip::make_address("127.0.0.1"), 0});
-  }
-  unsigned short port() const { return socket_.local_endpoint().port(); }
-
-private:
-  net::io_context ioc_;
-  net::ip::tcp::socket socket_;
-};
-
-// A port on 127.0.0.1 where a connection attempt is never answered, so a
-// connect neither succeeds nor fails until the client gives up. The socket
-// listens with a backlog of 0 and never accepts; the constructor fills its
-// accept queue, and Linux then drops further SYNs instead of answering them
-// (the client would retransmit for about two minutes). Everything closes
-// with this object.
-class unanswered_port {
-public:
-  unanswered_port()
-  {
-    listener_ = socket_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof addr;
-    if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(listener_.get(), 0) != 0 ||
-        ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &length) != 0)
-      return;
-    port_ = ntohs(addr.sin_port);
-    // Connect until an attempt goes unanswered for 200 ms: the queue is full.
-    // (Answered ones take a millisecond; eight is far more than it holds.)
-    for (int i = 0; i < 8 && !full_; ++i) {
-      socket_fd filler(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-      (void)::connect(filler.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-      pollfd p{filler.get(), POLLOUT, 0};
-      if (::poll(&p, 1, 200) == 0) full_ = true;  // unanswered; closing it withdraws it
-      else fillers_.push_back(std::move(filler));
-    }
-  }
-
-  unsigned short port() const { return port_; }
-  // False if this kernel answered every attempt: the test cannot run here.
-  bool unanswered() const { return full_; }
-  // Stops listening: the next SYN the client retransmits is refused.
-  void close() { listener_ = socket_fd(); }
-
-private:
-  class socket_fd {
-  public:
-    socket_fd() = default;
-    explicit socket_fd(int fd) : fd_(fd) {}
-    socket_fd(socket_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    socket_fd& operator=(socket_fd&& other) noexcept
-    {
-      if (this != &other) {
-        reset();
-        fd_ = std::exchange(other.fd_, -1);
-      }
-      return *this;
-    }
-    ~socket_fd() { reset(); }
-    int get() const { return fd_; }
-
-  private:
-    void reset()
-    {
-      if (fd_ >= 0) ::close(fd_);
-      fd_ = -1;
-    }
-    int fd_ = -1;
-  };
-
-  socket_fd listener_;
-  std::vector<socket_fd> fillers_;
-  unsigned short port_ = 0;
-  bool full_ = false;
-};
 
 // "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n" + 20 bytes: 59 bytes, one
 // every 30 ms, is about 1.7 s of steady progress.
@@ -290,7 +201,7 @@ TEST_CASE("the error from a passed deadline compares equal to beast::error::time
 
 TEST_CASE("a refused connection is an error, but not a timeout", "[AC3]")
 {
-  refusing_port closed;
+  workbook::refusing_port closed;
 
   auto const run = run_fetch(closed.port(), "/", 1000ms, {});
   require_returned(run);
@@ -356,7 +267,7 @@ TEST_CASE("one deadline covers the body too: a head at once, then a body a byte 
 
 TEST_CASE("one deadline covers the connect: an attempt nobody answers is abandoned at the timeout", "[AC4]")
 {
-  unanswered_port port;
+  workbook::unanswered_port port;
   {
     INFO("the test could not make a connection attempt go unanswered on this machine (port " << port.port()
          << "); it needs Linux's behaviour for a listening socket whose accept queue is full");

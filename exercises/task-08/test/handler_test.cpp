@@ -9,6 +9,7 @@
 #include "proxy_time.hpp"
 
 #include <workbook/bounded_call.hpp>
+#include <workbook/ports.hpp>
 #include <workbook/test_server.hpp>
 #include <workbook/upstreams.hpp>
 
@@ -86,21 +87,6 @@ private:
   std::shared_ptr<seen_targets> seen_;
   workbook::test_server server_;
   std::string url_;
-};
-
-// A port on 127.0.0.1 that refuses connections: bound but not listening.
-class refusing_port {
-public:
-  refusing_port() : socket_(ioc_)
-  {
-    socket_.open(boost::asio::ip::tcp::v4());
-    socket_.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(socket_.local_endpoint().port()); }
-
-private:
-  boost::asio::io_context ioc_;
-  boost::asio::ip::tcp::socket socket_;
 };
 
 // "1700000000\n" as a C++ literal would show it, for messages.
@@ -218,7 +204,7 @@ TEST_CASE("an upstream that has stopped gives 502", "[AC2]")
 
 TEST_CASE("a port where nothing listens gives 502", "[AC2]")
 {
-  refusing_port nobody;
+  workbook::refusing_port nobody;
   task08::proxy_time handler(nobody.url(), task08::upstream_client{client_timeout});
 
   auto const o = call(handler);

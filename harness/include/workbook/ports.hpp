@@ -4,6 +4,7 @@
 
 #include <workbook/process.hpp>   // unique_fd
 
+#include <string>
 #include <vector>
 
 namespace workbook {
@@ -14,6 +15,7 @@ class refusing_port {
 public:
   refusing_port();
   unsigned short port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }   // as test_server::url()
 
 private:
   unique_fd socket_;

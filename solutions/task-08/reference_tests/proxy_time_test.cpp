@@ -11,6 +11,7 @@
 // it needs no server of its own to be tested, only an upstream.
 #include "proxy_time.hpp"
 
+#include <workbook/ports.hpp>
 #include <workbook/test_server.hpp>
 #include <workbook/upstreams.hpp>
 
@@ -76,22 +77,6 @@ private:
   std::string url_;
 };
 
-// A port on 127.0.0.1 that refuses connections: bound, never listening, so
-// no other test can take it while this object lives.
-class refusing_port {
-public:
-  refusing_port() : socket_(ioc_)
-  {
-    socket_.open(boost::asio::ip::tcp::v4());
-    socket_.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(socket_.local_endpoint().port()); }
-
-private:
-  boost::asio::io_context ioc_;
-  boost::asio::ip::tcp::socket socket_;
-};
-
 // The handler's client: 1 s at most per call, so no test can hang. (A
 // constant, not state: every handler still gets its own copy.)
 task08::upstream_client const client{1s};
@@ -150,7 +135,7 @@ TEST_CASE("an upstream that cannot be reached gives 502")
   }
   SECTION("a port where nothing listens")
   {
-    refusing_port nobody;
+    workbook::refusing_port nobody;
     task08::proxy_time handler(nobody.url(), client);
     CHECK(get(handler).result_int() == 502);
   }

@@ -32,7 +32,7 @@ execute_process(
 if(NOT rc EQUAL 0)
   file(REMOVE_RECURSE "${OUT}")
   message(FATAL_ERROR "${PATCH}: does not apply to the reference any more:\n${out}\n"
-          "Fix: re-create the mutant against the current reference (copy the reference, "
-          "make the one mistake again, and write `diff -u` of the two into mutant.patch "
-          "below its header lines).")
+          "Fix: carry the mistake over to the current reference with "
+          "`bin/make-mutant --rebase <task> <mutant> <the commit it was written against>`, "
+          "or make it again in a copy of the reference and run bin/make-mutant.")
 endif()

@@ -366,14 +366,9 @@ TEST_CASE("a connection that has sent nothing yet is closed, and shutdown need n
   CHECK(done->elapsed() < 2s);
 }
 
-TEST_CASE("a server with no connection at all finishes its shutdown at once", "[AC3]")
+TEST_CASE("a server that never had a connection finishes its shutdown at once", "[AC3]")
 {
   running_server s;
-  {
-    // One exchange, so the server has served; its connection is gone before the shutdown.
-    workbook::test_client client(s.port);
-    REQUIRE(client.get("/fast").status == 200);
-  }
   auto const done = start_shutdown(s, 5s);
   REQUIRE(done->wait(2s));
   INFO(done->describe() << ". No connection is open, so none will ever close: nothing else can end "
@@ -440,12 +435,16 @@ TEST_CASE("a handler that ignores cancellation makes shutdown report timed_out a
   CHECK(done->elapsed() < 2s);
 
   // The connection was closed at the deadline, without a response: the
-  // client reads the end of the stream, not a time-out.
+  // client's read ends with the end of the stream, not with its own
+  // time-out. (A raw_connection whose read timed out still counts itself
+  // connected; one whose read met the server's close does not.)
   auto const res = stuck.read_response();
   INFO("the client read: " << (res.status ? std::to_string(res.status) : res.error));
   CHECK(res.status == 0);
-  INFO("a deadline that only reports timed_out leaves the connection to the handler, which still holds it");
-  CHECK(stuck.closed_by_peer(500ms));
+  INFO("the read should end because the server closed the connection, not because the client gave up "
+       "waiting: a deadline that only reports timed_out leaves the connection to the handler, which "
+       "still holds it");
+  CHECK_FALSE(stuck.connected());
 }
 
 // ---------------------------------------------------------------- AC6

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -76,15 +77,35 @@ workbook::test_server::script endless_body()
   return special_response("/endless", head + std::string(64 * 1024, 'x'), true);
 }
 
-// What a test learns from a GET given up after its first piece of body, and
-// the request after it.
-struct abandoned {
-  int status = 0;
-  boost::system::error_code open_error;
-  std::size_t first_piece = 0;
-  milliseconds giving_up_took{};
-  task04::response after;
-};
+// `body` as chunks of `chunk` bytes (the last one may be shorter), without
+// the last-chunk that ends a chunked body.
+std::string as_chunks(std::string const& body, std::size_t chunk)
+{
+  std::string out;
+  for (std::size_t at = 0; at < body.size(); at += chunk) {
+    auto const piece = body.substr(at, chunk);
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    out += size + piece + "\r\n";
+  }
+  return out;
+}
+
+constexpr char chunked_head[] =
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: text/plain\r\n"
+    "Transfer-Encoding: chunked\r\n"
+    "\r\n";
+
+// GET /endless-chunks: a chunked body with no length to announce. Four
+// chunks of 16 KiB arrive, then nothing more (no last-chunk), the
+// connection held open until the client closes it. Everything else is
+// answered plainly.
+workbook::test_server::script endless_chunks()
+{
+  return special_response("/endless-chunks", chunked_head + as_chunks(std::string(64 * 1024, 'x'), 16 * 1024),
+                          true);
+}
 
 } // namespace
 
@@ -201,70 +222,97 @@ TEST_CASE("chunked bodies and bodies larger than one read are read to the end, a
 
 // ---------------------------------------------------------------- AC2
 
-TEST_CASE("a body read to its end through open() leaves the connection for the next request", "[AC2]")
-{
-  std::string const big = patterned(200 * 1024);
-  auto server = workbook::test_server::serving([big](workbook::request const& req) {
-    if (req.target == "/big") return workbook::response{200, "", {}, big, ""};
-    return workbook::response{200, "", {}, "small\n", ""};
-  });
-  auto client = client_for(server);
+namespace {
 
-  struct outcome {
-    int status = 0;
-    boost::system::error_code error;
-    std::string body;
-    std::size_t largest_piece = 0;
-    bool empty_piece_before_done = false;
-    bool done = false;
-    task04::response next;
+// Serves every request plainly, except `special`, which gets `raw` as the
+// whole response; the connection stays open for more requests after it.
+workbook::test_server::script serving_raw(std::string special, std::string raw)
+{
+  return [special = std::move(special), raw = std::move(raw)](workbook::peer& p) {
+    for (;;) {
+      auto const request = p.read_request();
+      if (request.empty()) return;
+      bool const ok = target_of(request) == special ? p.write(raw) : answer_plainly(p, request);
+      if (!ok) return;
+    }
   };
-  auto const r = drive(client, server, [](task04::client& c) {
-    outcome o;
-    auto reader = c.open("/big");
+}
+
+// What a test learns from a body read to its end through open(), and the
+// GET sent after it while the reader is still alive.
+struct read_through {
+  int status = 0;
+  boost::system::error_code error;
+  std::string body;
+  std::size_t largest_piece = 0;
+  bool empty_piece_before_done = false;
+  bool done = false;
+  task04::response next;
+};
+
+// open(target), then read_some(max) until done() or an error; then, the
+// reader still alive but its body read to the end, GET /after.
+read_through read_to_end_then_get(std::shared_ptr<task04::client> client, workbook::test_server& server,
+                                  std::string target, std::size_t max)
+{
+  return drive(client, server, [target, max](task04::client& c) {
+    read_through o;
+    auto reader = c.open(target);
     o.status = reader.status();
     for (int i = 0; i < 10000 && !reader.done() && !reader.error(); ++i) {
-      auto const piece = reader.read_some(10000);
+      auto const piece = reader.read_some(max);
       o.largest_piece = std::max(o.largest_piece, piece.size());
       if (piece.empty() && !reader.done()) o.empty_piece_before_done = !reader.error();
       o.body += piece;
     }
     o.error = reader.error();
     o.done = reader.done();
-    // The reader is still alive, but its body has been read to the end:
-    // the connection is free again.
-    o.next = c.get("/small");
+    o.next = c.get("/after");
     return o;
   });
-  INFO("open(\"/big\"): status " << r.status << ", " << r.body.size() << " of " << big.size()
+}
+
+void check_read_through(read_through const& r, std::string const& target, std::string const& expected,
+                        std::size_t max, workbook::test_server const& server)
+{
+  INFO("open(\"" << target << "\"): status " << r.status << ", " << r.body.size() << " of " << expected.size()
        << " bytes read, error " << describe(r.error) << ", done() " << r.done);
   REQUIRE(r.status == 200);
   CHECK(!r.error);
   CHECK(r.done);
-  CHECK(r.body == big);
-  INFO("read_some(10000) returned a piece of " << r.largest_piece << " bytes at most");
-  CHECK(r.largest_piece <= 10000);
+  CHECK(r.body == expected);
+  INFO("read_some(" << max << ") returned a piece of " << r.largest_piece << " bytes at most");
+  CHECK(r.largest_piece <= max);
+  INFO("read_some must not return \"\" before the body's end unless it failed: an empty piece is how "
+       "the caller learns that the body is complete");
   CHECK_FALSE(r.empty_piece_before_done);
 
   INFO("the GET after it: " << describe(r.next));
   CHECK(r.next.status == 200);
-  CHECK(r.next.body == "small\n");
+  CHECK(r.next.body == "answer to /after\n");
   INFO("the server accepted " << server.accepted() << " connection(s): a body read to its end "
        "leaves the connection clean, ready for the next request");
   CHECK(server.accepted() == 1);
 }
 
-TEST_CASE("a body given up halfway: the client closes that connection at once and the next request "
-          "goes on a new one",
-          "[AC2]")
-{
-  auto server = workbook::test_server::scripted(endless_body());
-  auto client = client_for(server);
+// What a test learns from a GET given up after its first piece of body, and
+// the request after it.
+struct abandoned {
+  int status = 0;
+  boost::system::error_code open_error;
+  std::size_t first_piece = 0;
+  milliseconds giving_up_took{};
+  task04::response after;
+};
 
-  auto const r = drive(client, server, [](task04::client& c) {
+// open(target), read_some(4096) once, give up on the rest, then GET /after.
+abandoned give_up_then_get(std::shared_ptr<task04::client> client, workbook::test_server& server,
+                           std::string target)
+{
+  return drive(client, server, [target](task04::client& c) {
     abandoned a;
     std::optional<task04::body_reader> reader;
-    reader.emplace(c.open("/endless"));
+    reader.emplace(c.open(target));
     a.status = reader->status();
     a.open_error = reader->error();
     a.first_piece = reader->read_some(4096).size();
@@ -274,14 +322,19 @@ TEST_CASE("a body given up halfway: the client closes that connection at once an
     a.after = c.get("/after");
     return a;
   });
-  INFO("open(\"/endless\"): status " << r.status << ", error " << describe(r.open_error)
+}
+
+void check_given_up(abandoned const& r, std::string const& target, std::string const& what,
+                    workbook::test_server const& server)
+{
+  INFO("open(\"" << target << "\"): status " << r.status << ", error " << describe(r.open_error)
        << ", first read_some(4096) gave " << r.first_piece << " bytes");
   REQUIRE(r.status == 200);
   REQUIRE(r.first_piece > 0);
   CHECK(r.first_piece <= 4096);
 
-  INFO("the server announced 10 MiB, sent 64 KiB and then waits: reading the rest would take "
-       "forever. Giving up took " << r.giving_up_took.count() << " ms");
+  INFO("the server " << what << " and then waits: reading the rest would take forever. Giving up took "
+       << r.giving_up_took.count() << " ms");
   CHECK(r.giving_up_took < 500ms);
 
   INFO("the GET after it: " << describe(r.after));
@@ -296,6 +349,52 @@ TEST_CASE("a body given up halfway: the client closes that connection at once an
   INFO("connections the server still sees open: " << server.open()
        << " (expected 1: the new one, kept; the abandoned one closed by the client)");
   CHECK(closed);
+}
+
+} // namespace
+
+TEST_CASE("a body read to its end through open() leaves the connection for the next request", "[AC2]")
+{
+  std::string const big = patterned(200 * 1024);
+  auto server = workbook::test_server::scripted(serving_raw("/big", workbook::http_response(200, big)));
+  auto client = client_for(server);
+
+  auto const r = read_to_end_then_get(client, server, "/big", 10000);
+  check_read_through(r, "/big", big, 10000, server);
+}
+
+TEST_CASE("a chunked body read to its end through open() arrives whole, in pieces none of them empty, "
+          "and leaves the connection for the next request",
+          "[AC2]")
+{
+  // Chunks of 3000 bytes, read 1000 at a time: each chunk's size line is
+  // parsed on its own, and produces no byte of body.
+  std::string const text = patterned(40 * 1024);
+  auto server = workbook::test_server::scripted(
+      serving_raw("/chunked", chunked_head + as_chunks(text, 3000) + "0\r\n\r\n"));
+  auto client = client_for(server);
+
+  auto const r = read_to_end_then_get(client, server, "/chunked", 1000);
+  check_read_through(r, "/chunked", text, 1000, server);
+}
+
+TEST_CASE("a body given up halfway: the client closes that connection at once and the next request "
+          "goes on a new one",
+          "[AC2]")
+{
+  auto server = workbook::test_server::scripted(endless_body());
+  auto client = client_for(server);
+  auto const r = give_up_then_get(client, server, "/endless");
+  check_given_up(r, "/endless", "announced 10 MiB, sent 64 KiB", server);
+}
+
+TEST_CASE("a chunked body given up halfway is closed like any other, though nothing says how much is left",
+          "[AC2]")
+{
+  auto server = workbook::test_server::scripted(endless_chunks());
+  auto client = client_for(server);
+  auto const r = give_up_then_get(client, server, "/endless-chunks");
+  check_given_up(r, "/endless-chunks", "sent four chunks of 16 KiB, no last-chunk,", server);
 }
 
 TEST_CASE("bodies given up one after another leave no connection behind", "[AC2]")
@@ -318,6 +417,64 @@ TEST_CASE("bodies given up one after another leave no connection behind", "[AC2]
   bool const closed = workbook::eventually([&] { return server.open() == 0; }, 1s);
   INFO("connections the server still sees open: " << server.open()
        << ". Each abandoned connection must be closed, not kept somewhere or left to the server");
+  CHECK(closed);
+}
+
+TEST_CASE("the server sees it: 10 bodies read to their end arrive on one connection, 10 bodies given up "
+          "on 10",
+          "[AC2]")
+{
+  // The same 256 KiB answer from two servers. One client reads every body
+  // to its last byte, and not one call further: the reader knows it is
+  // done when it hands out that byte. The other reads 1 KiB of each and
+  // gives up. Only the servers' accept counters are asked.
+  constexpr int n = 10;
+  std::string const body = patterned(256 * 1024);
+  auto const answer = [body](workbook::request const&) { return workbook::response{200, "", {}, body, ""}; };
+  auto read_server = workbook::test_server::serving(answer);
+  auto given_up_server = workbook::test_server::serving(answer);
+
+  struct tally {
+    int whole = 0;      // bodies that arrived complete and correct
+    int done = 0;       // readers whose done() was true once the last byte was out
+    int given_up = 0;   // bodies given up after a first non-empty piece
+  };
+  auto const read = drive(client_for(read_server), read_server, [body](task04::client& c) {
+    tally t;
+    for (int i = 0; i < n; ++i) {
+      auto reader = c.open("/item/" + std::to_string(i));
+      if (reader.status() != 200) break;
+      std::string got;
+      for (int j = 0; j < 1000 && got.size() < body.size(); ++j) {
+        auto const piece = reader.read_some(16 * 1024);
+        if (piece.empty()) break;
+        got += piece;
+      }
+      if (got == body) ++t.whole;
+      if (reader.done()) ++t.done;
+    }  // each reader is destroyed here, right after its last byte
+    return t;
+  });
+  auto const given_up = drive(client_for(given_up_server), given_up_server, [](task04::client& c) {
+    tally t;
+    for (int i = 0; i < n; ++i) {
+      auto reader = c.open("/item/" + std::to_string(i));
+      if (reader.status() != 200 || reader.read_some(1024).empty()) break;
+      ++t.given_up;
+    }
+    return t;
+  });
+
+  INFO(n << " bodies read to their end: " << read.whole << " complete, done() true after the last byte for "
+       << read.done << ", on " << read_server.accepted() << " connection(s). " << n << " bodies given up: "
+       << given_up.given_up << " opened, on " << given_up_server.accepted() << " connection(s)");
+  REQUIRE(read.whole == n);
+  REQUIRE(given_up.given_up == n);
+  CHECK(read.done == n);
+  CHECK(read_server.accepted() == 1);
+  CHECK(given_up_server.accepted() == n);
+  bool const closed = workbook::eventually([&] { return given_up_server.open() == 0; }, 1s);
+  INFO("connections the second server still sees open: " << given_up_server.open());
   CHECK(closed);
 }
 

@@ -33,10 +33,15 @@ namespace {
 // The application behind the server, shared with its handler.
 //   /slow    waits for the gate, ignoring its stop token; then 200 "slow\n"
 //   /slower  the same behind a second gate; then 200 "slower\n"
+//   /big     the same behind the first gate; then 200 with a 16 MiB body,
+//            more than the sockets' buffers hold: its write completes only
+//            as fast as the client reads
 //   /polite  waits for the gate or its stop token; 503 if stopped, else 200
 //   /token   200, the body says what the stop token looked like
 //   else     200 "fast\n"
 // Every wait is bounded (3 s), so a server that never lets go still ends.
+inline constexpr std::size_t big_body_size = 16 * 1024 * 1024;
+
 struct app {
   std::mutex mutex;
   std::condition_variable_any cv;
@@ -56,11 +61,12 @@ struct app {
       return res;
     };
     std::string const target(req.target());
-    if (target == "/slow" || target == "/slower") {
-      bool const& gate = target == "/slow" ? gate_open : second_gate_open;
+    if (target == "/slow" || target == "/slower" || target == "/big") {
+      bool const& gate = target == "/slower" ? second_gate_open : gate_open;
       ++entered;
       std::unique_lock lock(mutex);
       cv.wait_for(lock, 3s, [&] { return gate; });
+      if (target == "/big") return reply(http::status::ok, std::string(big_body_size, 'b'));
       return reply(http::status::ok, target.substr(1) + "\n");
     }
     if (target == "/polite") {
@@ -248,6 +254,37 @@ TEST_CASE("shutdown reports no error once the last of two requests in flight is 
   CHECK(done->elapsed() < 2s);   // the deadline was 5 s: nothing waited for it
 }
 
+TEST_CASE("shutdown waits for a response that is still being written: done comes after its last byte", "[AC1]")
+{
+  running_server s;
+  workbook::raw_connection big(s.port);
+  REQUIRE(big.connected());
+  big.send(get("/big"));
+  REQUIRE(s.handlers_entered(1));
+
+  auto const done = start_shutdown(s, 5s);
+  // The handler returns 16 MiB, and the test does not read yet: the write
+  // cannot finish, so neither can the shutdown.
+  s.application->open_gate();
+  {
+    bool const early = done->wait(1000ms);
+    INFO(done->describe() << " while 16 MiB of the response were still to be written: the connection "
+         "is still busy until its response has gone");
+    CHECK_FALSE(early);
+  }
+
+  auto const res = big.read_response();
+  INFO("the client read: " << (res.status ? std::to_string(res.status) : res.error) << ", "
+       << res.body.size() << " of " << big_body_size << " body bytes");
+  CHECK(res.status == 200);
+  CHECK(res.body.size() == big_body_size);
+  CHECK(res.header("Connection").value_or("(no Connection header)") == "close");
+  CHECK(big.closed_by_peer(1000ms));
+  REQUIRE(done->wait(2s));
+  INFO(done->describe());
+  CHECK(!done->error());
+}
+
 // ---------------------------------------------------------------- AC2
 
 TEST_CASE("once shutdown has started, new connections are refused", "[AC2]")
@@ -329,6 +366,19 @@ TEST_CASE("a connection that has sent nothing yet is closed, and shutdown need n
   CHECK(done->elapsed() < 2s);
 }
 
+TEST_CASE("a server that never had a connection finishes its shutdown at once", "[AC3]")
+{
+  running_server s;
+  auto const done = start_shutdown(s, 5s);
+  REQUIRE(done->wait(2s));
+  INFO(done->describe() << ". No connection is open, so none will ever close: nothing else can end "
+       "this shutdown but the deadline, 5 s away");
+  CHECK(!done->error());
+  CHECK(done->elapsed() < 2s);
+  INFO("a shutdown that is done has stopped listening too");
+  CHECK(task06_test::connect_refused(s.port));
+}
+
 // ---------------------------------------------------------------- AC4
 
 TEST_CASE("a handler that watches its stop token ends early with 503", "[AC4]")
@@ -364,10 +414,14 @@ TEST_CASE("a handler's stop token can be stopped, and is not stopped before shut
 
 // ---------------------------------------------------------------- AC5
 
-TEST_CASE("a handler that ignores cancellation makes shutdown report timed_out at the deadline", "[AC5]")
+TEST_CASE("a handler that ignores cancellation makes shutdown report timed_out at the deadline, and its "
+          "connection is closed then",
+          "[AC5]")
 {
   running_server s;
-  workbook::raw_connection stuck(s.port);
+  // Reads on this connection give up after 1 s: the handler waits at its
+  // gate for 3 s, so whatever the test sees comes from the deadline.
+  workbook::raw_connection stuck(s.port, 1000ms);
   REQUIRE(stuck.connected());
   stuck.send(get("/slow"));
   REQUIRE(s.handlers_entered(1));
@@ -380,15 +434,22 @@ TEST_CASE("a handler that ignores cancellation makes shutdown report timed_out a
   CHECK(done->elapsed() >= 190ms);
   CHECK(done->elapsed() < 2s);
 
-  // The connection was closed at the deadline, without a response.
+  // The connection was closed at the deadline, without a response: the
+  // client's read ends with the end of the stream, not with its own
+  // time-out. (A raw_connection whose read timed out still counts itself
+  // connected; one whose read met the server's close does not.)
   auto const res = stuck.read_response();
   INFO("the client read: " << (res.status ? std::to_string(res.status) : res.error));
   CHECK(res.status == 0);
+  INFO("the read should end because the server closed the connection, not because the client gave up "
+       "waiting: a deadline that only reports timed_out leaves the connection to the handler, which "
+       "still holds it");
+  CHECK_FALSE(stuck.connected());
 }
 
 // ---------------------------------------------------------------- AC6
 
-TEST_CASE("a second shutdown during the first waits for the same end", "[AC6]")
+TEST_CASE("a second shutdown during the first waits for the same end, whatever grace it asks for", "[AC6]")
 {
   running_server s;
   workbook::raw_connection slow(s.port);
@@ -396,11 +457,15 @@ TEST_CASE("a second shutdown during the first waits for the same end", "[AC6]")
   slow.send(get("/slow"));
   REQUIRE(s.handlers_entered(1));
 
+  // The first call's deadline (5 s) stands; the second call's 100 ms
+  // would end everything long before the gate opens.
   auto const first = start_shutdown(s, 5s);
-  auto const second = start_shutdown(s, 5s);
+  auto const second = start_shutdown(s, 100ms);
   {
-    INFO("first: " << first->describe() << "; second: " << second->describe());
-    CHECK_FALSE(first->called());
+    bool const ended = first->wait(1000ms);
+    INFO("first: " << first->describe() << "; second: " << second->describe()
+         << ". The second call asked for a grace of 100 ms; it must not set a new deadline");
+    CHECK_FALSE(ended);
     CHECK_FALSE(second->called());
   }
 
@@ -413,6 +478,28 @@ TEST_CASE("a second shutdown during the first waits for the same end", "[AC6]")
   CHECK(second->calls() == 1);
   CHECK(!first->error());
   CHECK(!second->error());
+}
+
+TEST_CASE("a second shutdown with a longer grace does not put off the first one's deadline", "[AC6]")
+{
+  running_server s;
+  workbook::raw_connection stuck(s.port);
+  REQUIRE(stuck.connected());
+  stuck.send(get("/slow"));
+  REQUIRE(s.handlers_entered(1));
+
+  // The gate stays shut: the first call's deadline, 200 ms, ends it.
+  auto const first = start_shutdown(s, 200ms);
+  auto const second = start_shutdown(s, 5s);
+  REQUIRE(first->wait(3s));
+  REQUIRE(second->wait(1s));
+  INFO("first: " << first->describe() << "; second: " << second->describe()
+       << ". The second call asked for 5 s; the deadline is still the first call's");
+  CHECK(is_timed_out(first->error()));
+  CHECK(is_timed_out(second->error()));
+  CHECK(first->elapsed() < 2s);
+  CHECK(first->calls() == 1);
+  CHECK(second->calls() == 1);
 }
 
 TEST_CASE("a shutdown after the first has timed out reports timed_out at once", "[AC6]")

@@ -93,7 +93,10 @@ public:
     if (result) {
       out.error = describe(result, timeout_);
       transcript::note(id_, out.error);
-      if (result != beast::error::timeout) connected_ = false;
+      // Either way the connection is gone: the server closed it, or the
+      // deadline expired and tcp_stream closed it on this side.
+      connected_ = false;
+      peer_closed_ = result != beast::error::timeout;
       return out;
     }
     auto const& msg = parser.get();
@@ -113,7 +116,9 @@ public:
 
   bool closed_by_peer(std::chrono::milliseconds within)
   {
-    if (!connected_) return true;
+    // Already gone: say who closed it. (A read that timed out closed it
+    // here; that is not the peer's close.)
+    if (!connected_) return peer_closed_;
     stream_.expires_after(within);
     beast::error_code result;
     char byte;
@@ -130,9 +135,14 @@ public:
     };
     next();
     run();
-    if (result == beast::error::timeout) return false;
-    transcript::note(id_, "connection closed by the server");
     connected_ = false;
+    if (result == beast::error::timeout) {
+      transcript::note(id_, "the server did not close the connection within " + std::to_string(within.count()) +
+                                " ms (closed here)");
+      return false;
+    }
+    transcript::note(id_, "connection closed by the server");
+    peer_closed_ = true;
     return true;
   }
 
@@ -160,6 +170,7 @@ private:
   beast::flat_buffer buffer_;
   int id_;
   bool connected_ = false;
+  bool peer_closed_ = false;   // the server ended the connection (EOF or reset), not this side
   bool keep_alive_ = true;
   bool received_anything_ = false;
   std::string error_;

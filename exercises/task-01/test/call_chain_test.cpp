@@ -1,7 +1,7 @@
 // Task 01 · AC2: the call chain written at the top of hello_server.cpp is
 // checked against a handler-tracking trace of the same server.
 #include <workbook/process.hpp>
-#include <workbook/variant.hpp>
+#include <workbook/implementation.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -103,7 +103,7 @@ TEST_CASE("the call chain comment lists at least six steps, in the order a trace
   std::string steps_list;
   for (auto const& s : steps) steps_list += " " + s;
   INFO(steps.size() << " steps found under \"Call chain\" in "
-       << workbook::variant().sources.front().filename().string() << ":" << steps_list);
+       << workbook::implementation().sources.front().filename().string() << ":" << steps_list);
   REQUIRE(steps.size() >= 6);
 
   // Run the handler-tracking build of the same source and read its trace.

@@ -1,6 +1,6 @@
 // Task 02 · AC5: the line of Beast's source named in fetch.cpp is checked
 // against the installed Beast (Boost 1.81, as Debian installs it).
-#include <workbook/variant.hpp>
+#include <workbook/implementation.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -43,7 +43,7 @@ TEST_CASE("the comment names a line of basic_stream.hpp where an operation start
   std::regex const comment(R"(//\s*Timer armed at:\s*(?:/usr/include/)?boost/beast/core/impl/basic_stream\.hpp:(\d+))");
   std::smatch m;
   bool const found = std::regex_search(source, m, comment);
-  INFO("expected a comment in " << workbook::variant().sources.front().filename().string()
+  INFO("expected a comment in " << workbook::implementation().sources.front().filename().string()
        << " of the form\n  // Timer armed at: boost/beast/core/impl/basic_stream.hpp:NNN\n"
           "with NNN the line number");
   REQUIRE(found);

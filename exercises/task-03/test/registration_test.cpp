@@ -1,6 +1,6 @@
 // Task 03 · acceptance tests for registration, [AC6]: router::handle checks
 // each pattern when it is registered, long before any request arrives.
-#include "served_router.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/test_client.hpp>
 

@@ -1,6 +1,6 @@
 // Task 03 · acceptance tests for routing, [AC1] ... [AC5] and [AC7]. Each test puts a
-// router behind a real server (served_router.hpp) and talks HTTP to it.
-#include "served_router.hpp"
+// router behind a real server (fixtures.hpp) and talks HTTP to it.
+#include "fixtures.hpp"
 
 #include <workbook/test_client.hpp>
 

@@ -2,7 +2,7 @@
 // ... [AC3] (AC4, retrying, is in retry_test.cpp). The server counts the
 // connections it accepted and the ones still open: that, not the client's
 // word, is what the tests check.
-#include "drive.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/eventually.hpp>
 #include <workbook/test_server.hpp>

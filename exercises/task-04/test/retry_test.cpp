@@ -2,7 +2,7 @@
 // connection can die while the client is not looking: the server closes it
 // when it has been idle too long, or just as the next request arrives. A GET
 // may then be sent again on a new connection; a POST may not.
-#include "drive.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/eventually.hpp>
 #include <workbook/test_server.hpp>

@@ -3,7 +3,7 @@
 // must match its request, the caps must hold, no connection may be lost
 // track of, and requests must not wait for each other's network I/O.
 // (The reference also passes these under ThreadSanitizer.)
-#include "pool_harness.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/eventually.hpp>
 

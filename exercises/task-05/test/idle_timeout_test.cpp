@@ -1,6 +1,6 @@
 // Task 05 · acceptance tests for idle time, [AC4]. The transport's clock is
 // a workbook::manual_clock: idle_timeout is 30 s, and no test waits for it.
-#include "pool_harness.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/eventually.hpp>
 #include <workbook/manual_clock.hpp>

@@ -1,7 +1,7 @@
 // Task 05 · acceptance tests for keys and caps across origins, [AC3]. Each
 // server here is its own origin (127.0.0.1 with its own port) and answers
 // with its name, so a connection handed to the wrong origin shows at once.
-#include "pool_harness.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/eventually.hpp>
 

@@ -7,7 +7,7 @@
 // and a batch that never arrives whole (a pool that sends one request at a
 // time) fails the test. The pool then decides everything: how many connections the first batch
 // leaves behind, and how many the next batch finds.
-#include "pool_harness.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/eventually.hpp>
 

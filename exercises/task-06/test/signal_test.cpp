@@ -2,12 +2,12 @@
 // `serve` tool (test/serve/serve_main.cpp around your server, see task.cmake);
 // its GET /slow waits for a byte on its fd 3, a socket this test holds, so the
 // request stays in flight exactly until the test lets it go.
-#include "refused.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/eventually.hpp>
 #include <workbook/process.hpp>
 #include <workbook/test_client.hpp>
-#include <workbook/variant.hpp>
+#include <workbook/implementation.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // Task 07 · acceptance tests for the order of layers [AC1] and for chain()
 // [AC3]. The layers named after letters and "Logging"/"Auth" are the test's
-// own (journal.hpp); logging() and bearer_auth() are yours.
-#include "journal.hpp"
+// own (fixtures.hpp); logging() and bearer_auth() are yours.
+#include "fixtures.hpp"
 
 #include <workbook/test_client.hpp>
 

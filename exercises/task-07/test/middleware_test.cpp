@@ -1,7 +1,7 @@
 // Task 07 · acceptance tests for bearer_auth [AC2], logging [AC4] and
 // recover [AC5]. Each runs your layers behind a real server
 // (workbook::serving_beast) or calls them directly where that is clearer.
-#include "journal.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/eventually.hpp>
 #include <workbook/http.hpp>

@@ -7,7 +7,7 @@
 // those binaries and read their exit codes. (In the reference variant the
 // binaries hold the reference's tests instead of yours.)
 #include <workbook/process.hpp>
-#include <workbook/variant.hpp>
+#include <workbook/implementation.hpp>
 
 #include <catch2/catch.hpp>
 

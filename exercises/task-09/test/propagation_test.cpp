@@ -4,7 +4,7 @@
 // The log lines are the journal's: the sink the server puts in each
 // request's context. Your log() writes them; the test's own layers and
 // handlers call it too.
-#include "journal.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/test_client.hpp>
 #include <workbook/test_server.hpp>

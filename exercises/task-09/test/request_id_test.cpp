@@ -2,7 +2,7 @@
 // kept when acceptable [AC2], replaced when not [AC3]. The handler behind
 // your request_id() is the test's own: it answers with what it saw, the ID
 // in its context and the X-Request-ID fields of the request it was given.
-#include "journal.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/test_client.hpp>
 

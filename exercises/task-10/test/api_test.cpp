@@ -1,7 +1,7 @@
 // Task 10 · acceptance tests for the API through your server: creating and
 // reading widgets [AC1], unknown fields [AC2], bodies that are not one JSON
 // object [AC3] and values that are wrong [AC4].
-#include "widget_fixture.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/test_client.hpp>
 

@@ -10,7 +10,7 @@
 // fixed (smaller only under a sanitizer), so what the test covers is the
 // same on every machine. Another seed explores other bodies:
 //   TASK10_FUZZ_SEED=12345 build/dev/tasks/task-10/task-10-stub "[AC7]"
-#include "widget_fixture.hpp"
+#include "fixtures.hpp"
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>

@@ -2,7 +2,7 @@
 // send exactly the bytes written here: a header that announces 2 MB and
 // then only a few bytes of body, or a chunked body that never says how
 // long it will be, and never ends.
-#include "widget_fixture.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/test_client.hpp>
 #include <workbook/transcript.hpp>

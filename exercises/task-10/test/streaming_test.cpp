@@ -1,7 +1,7 @@
 // Task 10 · acceptance tests for decoding the body while it arrives [AC6]:
 // body_decoder fed in pieces, without a network, and the server answering
 // a body that stops being JSON before the client has sent the rest of it.
-#include "widget_fixture.hpp"
+#include "fixtures.hpp"
 
 #include <workbook/test_client.hpp>
 

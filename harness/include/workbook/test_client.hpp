@@ -50,7 +50,10 @@ public:
   bool send(std::string_view bytes);
   // Reads one response (header and body); status 0 and error on failure.
   response read_response();
-  // True when the peer closes the connection within `within`.
+  // True when the peer closes the connection within `within`, or closed it
+  // already (a read that ended at its close); false when it is still open
+  // then, or when this side closed it (close(), or a read that timed out:
+  // tcp_stream closes the socket when its deadline expires).
   bool closed_by_peer(std::chrono::milliseconds within);
   void close();
 

@@ -1,5 +1,6 @@
-// Which implementation a test binary holds: the student's stub or the
-// reference. One test TU is linked twice; the build generates variant() for each.
+// Which implementation a test binary holds: the student's stub, the
+// reference, or a mutant of the reference. The task's test TUs are linked
+// with each; the build generates implementation() for every binary.
 #pragma once
 
 #include <filesystem>
@@ -9,15 +10,15 @@
 
 namespace workbook {
 
-struct variant_info {
+struct implementation_info {
   std::string task;                          // "task-01"
-  std::string name;                          // "stub" or "reference"
+  std::string name;                          // "stub", "reference" or "mutant-<name>"
   std::filesystem::path exercise_dir;        // exercises/task-01
   std::vector<std::filesystem::path> sources; // the implementation's .cpp files
   std::map<std::string, std::filesystem::path> tools; // declared in task.cmake
 };
 
-variant_info const& variant();
+implementation_info const& implementation();
 
 // Path of a per-variant tool declared with workbook_task_tool(); throws if the
 // task declares no such tool.

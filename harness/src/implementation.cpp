@@ -1,4 +1,4 @@
-#include <workbook/variant.hpp>
+#include <workbook/implementation.hpp>
 
 #include <fstream>
 #include <sstream>
@@ -8,7 +8,7 @@ namespace workbook {
 
 std::filesystem::path tool(std::string const& name)
 {
-  auto const& v = variant();
+  auto const& v = implementation();
   auto it = v.tools.find(name);
   if (it == v.tools.end())
     throw std::logic_error(v.task + " declares no tool '" + name + "' (see workbook_task_tool in its task.cmake)");
@@ -18,7 +18,7 @@ std::filesystem::path tool(std::string const& name)
 std::string implementation_source()
 {
   std::string all;
-  for (auto const& path : variant().sources) {
+  for (auto const& path : implementation().sources) {
     std::ifstream in(path);
     if (!in) throw std::runtime_error("cannot read " + path.string());
     std::ostringstream text;

@@ -10,6 +10,8 @@
 // transport safe for many threads; no lock is ever held across network I/O.
 #include "transport.hpp"
 
+#include <workbook/url.hpp>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -19,8 +21,6 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <future>
 #include <map>
 #include <mutex>
@@ -35,7 +35,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-using errc = boost::system::errc::errc_t;
 
 namespace {
 
@@ -47,50 +46,17 @@ struct origin {
   std::string target;   // "/path?query"
 };
 
-// "http://IP[:PORT][/target]". The scheme is part of the key even though
+// The URL is parsed by the workbook's one parser (workbook/url.hpp: http
+// only, an IP literal, a port). The scheme is part of the key even though
 // only one is spoken: an https connection to the same host and port is
 // another connection entirely, and must never be handed to an http request.
 beast::error_code parse_url(std::string_view url, origin& out)
 {
-  auto const scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return boost::system::errc::make_error_code(errc::invalid_argument);
-  std::string scheme(url.substr(0, scheme_end));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (scheme != "http") return boost::system::errc::make_error_code(errc::protocol_not_supported);
-
-  auto rest = url.substr(scheme_end + 3);
-  auto const slash = rest.find('/');
-  auto const authority = rest.substr(0, slash);
-  out.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-
-  std::string_view host = authority;
-  std::string_view port_text;
-  if (!authority.empty() && authority.front() == '[') {  // [::1]:8080
-    auto const close = authority.find(']');
-    if (close == std::string_view::npos) return boost::system::errc::make_error_code(errc::invalid_argument);
-    host = authority.substr(1, close - 1);
-    auto const after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return boost::system::errc::make_error_code(errc::invalid_argument);
-      port_text = after.substr(1);
-    }
-  } else if (auto const colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port_text = authority.substr(colon + 1);
-  }
-
-  unsigned port = 80;
-  if (!port_text.empty()) {
-    auto const [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
-      return boost::system::errc::make_error_code(errc::invalid_argument);
-  }
-  beast::error_code ec;
-  auto const address = net::ip::make_address(host, ec);  // IP literals only: nothing is resolved
-  if (ec) return ec;
-
-  out.endpoint = tcp::endpoint(address, static_cast<unsigned short>(port));
-  out.host = (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) + ":" + std::to_string(port);
+  workbook::http_url u;
+  if (auto ec = workbook::parse_http_url(url, u)) return ec;
+  out.endpoint = u.endpoint;
+  out.host = u.host;
+  out.target = u.target;
   out.key = "http://" + out.host;
   return {};
 }

@@ -183,7 +183,7 @@ void check_own_tests(tally& t, workbook_paths const& paths, std::filesystem::pat
   run_settings s;
   s.executable = paths.build_dir / binary;
   s.log = paths.build_dir / "grader-logs" / (binary.filename().string() + ".log");
-  s.case_timeout = std::chrono::seconds(60);
+  s.case_timeout = std::chrono::minutes(3);   // the scenarios build and grade six tasks in one case
   auto const own = run_tests(s);
   std::string failed = own.started ? "" : own.error;
   std::size_t passed_cases = 0;

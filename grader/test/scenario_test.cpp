@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 
 using namespace grader;
 namespace fs = std::filesystem;
@@ -47,12 +48,15 @@ nlohmann::json stable_part(nlohmann::json j)
   return j;
 }
 
-verdict graded(std::string const& id)
+// Each scenario is built and graded once per run of this binary.
+verdict const& graded(std::string const& id)
 {
+  static std::map<std::string, verdict> done;
+  if (auto it = done.find(id); it != done.end()) return it->second;
   catalog const cat(scenarios);
   task const* t = cat.find(id);
   REQUIRE(t);
-  return grade(scenario_paths(), *t, "stub");
+  return done.emplace(id, grade(scenario_paths(), *t, "stub")).first->second;
 }
 
 case_result const& case_named(verdict const& v, std::string const& name)
@@ -72,7 +76,7 @@ TEST_CASE("every scenario's verdict matches its golden file", "[scenarios]")
   for (auto const& id : catalog(scenarios).ids()) {
     DYNAMIC_SECTION(id)
     {
-      auto const v = graded(id);
+      auto const& v = graded(id);
       auto const j = to_json(v);
       // Kept whole for validate_verdicts.py (selftest checks them against docs/verdict.schema.json).
       fs::path const kept = fs::path(WORKBOOK_BINARY_DIR) / "grader-logs" / "verdicts" / (id + ".json");
@@ -101,7 +105,7 @@ TEST_CASE("every scenario's verdict matches its golden file", "[scenarios]")
 
 TEST_CASE("a crash names the test that ran and what it printed last", "[scenarios]")
 {
-  auto const v = graded("task-92");
+  auto const& v = graded("task-92");
   auto const& crashed = case_named(v, "dereferences a null pointer");
   CHECK(crashed.status == case_status::crashed);
   CHECK(describe(crashed).find("SIGSEGV") != std::string::npos);
@@ -112,7 +116,7 @@ TEST_CASE("a crash names the test that ran and what it printed last", "[scenario
 
 TEST_CASE("a hang costs one time limit per criterion, not one per test", "[scenarios]")
 {
-  auto const v = graded("task-93");
+  auto const& v = graded("task-93");
   CHECK(case_named(v, "hangs first").status == case_status::timed_out);
   CHECK(case_named(v, "would hang second").status == case_status::skipped);
   CHECK(case_named(v, "would hang third").status == case_status::skipped);
@@ -122,7 +126,7 @@ TEST_CASE("a hang costs one time limit per criterion, not one per test", "[scena
 
 TEST_CASE("an exit in the middle of a test is that test's failure, with a message", "[scenarios]")
 {
-  auto const v = graded("task-94");
+  auto const& v = graded("task-94");
   auto const& exited = case_named(v, "calls std::exit(0)");
   CHECK(exited.status == case_status::exited);
   CHECK(exited.exit_code == 0);
@@ -133,7 +137,7 @@ TEST_CASE("an exit in the middle of a test is that test's failure, with a messag
 
 TEST_CASE("code that does not compile gets the compiler's first error", "[scenarios]")
 {
-  auto const v = graded("task-96");
+  auto const& v = graded("task-96");
   CHECK(v.result == verdict::outcome::did_not_compile);
   CHECK(v.detail.find("error") != std::string::npos);
   CHECK(v.detail.find("scenario.cpp") != std::string::npos);

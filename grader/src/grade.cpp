@@ -1,22 +1,12 @@
 #include "grade.hpp"
+#include "text.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 
 namespace grader {
 
 namespace {
-
-bool same_tag(std::string a, std::string b)
-{
-  auto lower = [](std::string& s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  };
-  lower(a);
-  lower(b);
-  return a == b;
-}
 
 double seconds_since(std::chrono::steady_clock::time_point start)
 {

@@ -4,7 +4,6 @@
 #include <workbook/process.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -102,13 +101,6 @@ void apply_event(events::event const& e, std::vector<case_result>& cases, int& c
 }
 
 namespace {
-
-std::string lower_tag(std::string t)
-{
-  std::erase_if(t, [](char ch) { return ch == '[' || ch == ']'; });
-  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return t;
-}
 
 // The binary's cases, as --workbook-list gives them.
 std::optional<std::vector<case_result>> list_cases(fs::path const& exe, std::string& error)
@@ -227,7 +219,7 @@ void skip_siblings(std::vector<case_result>& cases, case_result const& timed_out
     if (c.status != case_status::not_run) continue;
     bool const sibling = std::any_of(c.tags.begin(), c.tags.end(), [&](std::string const& tag) {
       return std::any_of(timed_out.tags.begin(), timed_out.tags.end(),
-                         [&](std::string const& t) { return lower_tag(t) == lower_tag(tag); });
+                         [&](std::string const& t) { return same_tag(t, tag); });
     });
     if (!sibling) continue;
     c.status = case_status::skipped;
@@ -288,7 +280,7 @@ run_result run_tests(run_settings const& s)
   result.cases = std::move(*listed);
   if (!s.only_tag.empty())
     std::erase_if(result.cases, [&](case_result const& c) {
-      return std::none_of(c.tags.begin(), c.tags.end(), [&](auto const& t) { return lower_tag(t) == lower_tag(s.only_tag); });
+      return std::none_of(c.tags.begin(), c.tags.end(), [&](auto const& t) { return same_tag(t, s.only_tag); });
     });
 
   std::error_code ec;

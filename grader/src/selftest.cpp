@@ -112,8 +112,12 @@ void check_limits(tally& t, task const& task, verdict const& ref, bool record)
                                                 "(grader selftest {} --record-limits)",
                                                 limit_factor, limit_floor.count(), task.id)},
                            {"cases", cases}};
-    std::ofstream(limits_file(task)) << j.dump(2) << "\n";
-    t.check(true, "recorded the reference's time limits in " + limits_file(task).lexically_relative(task.exercise_dir.parent_path().parent_path()).string());
+    std::ofstream out(limits_file(task));
+    out << j.dump(2) << "\n";
+    out.close();
+    auto const shown = limits_file(task).lexically_relative(task.exercise_dir.parent_path().parent_path());
+    t.check(out.good(), "recorded the reference's time limits in " + shown.string(),
+            "could not write " + limits_file(task).string() + "\n");
     return;
   }
   std::string tight;
@@ -130,7 +134,8 @@ void check_limits(tally& t, task const& task, verdict const& ref, bool record)
   t.check(tight.empty(),
           missing == 0 ? "every case of the reference runs in under half its time limit"
                        : fmt::format("the reference runs within its limits ({} case{} without one: the {} s default)",
-                                     missing, missing == 1 ? "" : "s", 10),
+                                     missing, missing == 1 ? "" : "s",
+                                     std::chrono::duration_cast<std::chrono::seconds>(run_settings{}.case_timeout).count()),
           tight);
 }
 

@@ -93,4 +93,17 @@ std::string last_lines(std::string_view text, std::size_t n)
   return out;
 }
 
+bool same_tag(std::string_view a, std::string_view b)
+{
+  auto strip = [](std::string_view t) {
+    if (t.size() >= 2 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
+    return t;
+  };
+  a = strip(a);
+  b = strip(b);
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
 } // namespace grader

@@ -18,6 +18,9 @@ std::string nearest(std::string_view word, std::vector<std::string> const& candi
 // `s` padded with spaces to `width` columns, counting UTF-8 characters, not bytes.
 std::string pad(std::string_view s, std::size_t width);
 
+// Catch2 tags as Catch2 compares them: "[AC1]", "AC1" and "ac1" are the same tag.
+bool same_tag(std::string_view a, std::string_view b);
+
 // The last `n` lines of text.
 std::string last_lines(std::string_view text, std::size_t n);
 

@@ -38,3 +38,11 @@ TEST_CASE("padding counts characters, not bytes", "[text]")
   CHECK(pad("·", 3) == "·  ");
   CHECK(pad("ab", 1) == "ab");
 }
+
+TEST_CASE("tags compare as Catch2 compares them", "[text]")
+{
+  CHECK(same_tag("[AC1]", "ac1"));
+  CHECK(same_tag("AC1", "AC1"));
+  CHECK_FALSE(same_tag("AC1", "AC10"));
+  CHECK_FALSE(same_tag("[AC1]", "AC2"));
+}

@@ -165,6 +165,7 @@ process_result run(run_options options)
     if (left.count() <= 0 && deadline != drain_until) {
       result.timed_out = true;
       kill_group(pid, SIGKILL);
+      ::kill(pid, SIGKILL);   // also a child that left its group: the wait below must end
       break;
     }
     std::vector<pollfd> fds;

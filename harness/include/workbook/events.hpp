@@ -32,10 +32,10 @@ namespace workbook::events {
 
 inline constexpr int protocol_version = 1;
 
-// The environment variable naming where events go, and the file descriptor
-// the grader hands the pipe over on.
+// The environment variable naming where events go, and the path the grader
+// names: the pipe it hands over as spawn_options::extra_fd, which a child
+// receives as its descriptor 3.
 inline constexpr char const* env_var = "WORKBOOK_EVENTS";
-inline constexpr int grader_fd = 3;
 inline constexpr char const* grader_path = "/dev/fd/3";
 
 // The flag that makes a test binary list its cases as JSON.

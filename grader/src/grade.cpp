@@ -51,8 +51,7 @@ verdict assess(task const& t, run_result const& run, std::string variant)
     if (!placed) v.untagged.push_back(c);
   }
   for (auto& cv : v.criteria)
-    cv.passed = v.result == verdict::outcome::graded && !cv.cases.empty() &&
-                std::all_of(cv.cases.begin(), cv.cases.end(), [](auto const& c) { return c.status == case_status::passed; });
+    cv.passed = v.result == verdict::outcome::graded && criterion_holds(cv.cases);
   return v;
 }
 

@@ -34,13 +34,16 @@ void print_failure(failure const& f, report_options const& options)
 
 std::string summarize(verdict const& v)
 {
-  std::size_t cases = 0, failed = 0;
+  std::size_t cases = 0, failed = 0, unavailable = 0;
   for (auto const& cv : v.criteria)
     for (auto const& c : cv.cases) {
       ++cases;
-      if (c.status != case_status::passed) ++failed;
+      if (c.status == case_status::unavailable) ++unavailable;
+      else if (c.status != case_status::passed) ++failed;
     }
-  return fmt::format("{} test cases, {} not passing", cases, failed);
+  std::string out = fmt::format("{} test cases, {} not passing", cases, failed);
+  if (unavailable) out += fmt::format(", {} not run here", unavailable);
+  return out;
 }
 
 namespace {
@@ -74,7 +77,14 @@ void print_criterion(task const& t, criterion_verdict const& cv, bool graded, re
 {
   std::string const mark = cv.passed ? term::green(std::string(term::tick())) : term::red(std::string(term::cross()));
   std::printf("  %s %s  %s\n", mark.c_str(), term::bold(cv.what.id).c_str(), cv.what.text.c_str());
-  if (cv.passed || !graded) return;
+  if (!graded) return;
+  if (cv.passed) {
+    // Passing without a test that could not run here is worth a word.
+    for (auto const& c : cv.cases)
+      if (c.status == case_status::unavailable)
+        std::printf("       %s %s\n", term::dim(describe(c)).c_str(), term::dim("\"" + c.name + "\"").c_str());
+    return;
+  }
   if (cv.cases.empty()) {
     std::printf("         %s\n", term::yellow("no test checks this criterion (a defect in the task: tell its author)").c_str());
     return;

@@ -84,7 +84,8 @@ struct event_folder {
   {
     int const i = index_of(cases, e.name);
     auto& c = cases[static_cast<std::size_t>(i)];
-    c.status = e.passed ? case_status::passed : case_status::failed;
+    c.status = !e.passed ? case_status::failed : e.skipped.empty() ? case_status::passed : case_status::unavailable;
+    c.unavailable_because = e.skipped;
     c.seconds = e.seconds;
     // After a fatal signal Catch2 ends the case for its reporters and the
     // process dies next: the case stays current, so the crash is its own.

@@ -44,7 +44,7 @@ std::string failing_cases(verdict const& v)
   std::string out;
   for (auto const& cv : v.criteria)
     for (auto const& c : cv.cases)
-      if (c.status != case_status::passed) {
+      if (c.status != case_status::passed && c.status != case_status::unavailable) {
         out += cv.what.id + ": \"" + c.name + "\"";
         if (!c.failures.empty()) out += " at " + std::filesystem::path(c.failures.front().file).filename().string() + ":" + std::to_string(c.failures.front().line) + " " + c.failures.front().expr;
         out += "\n";

@@ -17,6 +17,15 @@ score score_of(verdict const& v)
   return s;
 }
 
+bool criterion_holds(std::vector<case_result> const& cases)
+{
+  auto const is = [](case_status s) { return [s](case_result const& c) { return c.status == s; }; };
+  return std::any_of(cases.begin(), cases.end(), is(case_status::passed)) &&
+         std::all_of(cases.begin(), cases.end(), [](case_result const& c) {
+           return c.status == case_status::passed || c.status == case_status::unavailable;
+         });
+}
+
 std::string describe(case_result const& c)
 {
   switch (c.status) {
@@ -34,6 +43,7 @@ std::string describe(case_result const& c)
   case case_status::skipped:
     return "not run: \"" + c.skipped_because + "\", a test of the same criterion, timed out first; fix that one";
   case case_status::not_run: return "not run: the whole run's time limit was reached first";
+  case case_status::unavailable: return "not run here: " + c.unavailable_because;
   }
   return "unknown";
 }
@@ -48,6 +58,7 @@ char const* status_word(case_status s)
   case case_status::timed_out: return "timed_out";
   case case_status::skipped: return "skipped";
   case case_status::not_run: return "not_run";
+  case case_status::unavailable: return "unavailable";
   }
   return "unknown";
 }

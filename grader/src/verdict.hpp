@@ -31,6 +31,7 @@ enum class case_status {
   exited,      // the test binary exited in the middle of the case (std::exit, _exit)
   timed_out,   // killed at its time limit
   skipped,     // not run: another case of its criterion timed out first
+  unavailable, // not run here: it needs what this machine lacks (WORKBOOK_SKIP)
   not_run,     // not run: the run's time limit was reached
 };
 
@@ -45,6 +46,7 @@ struct case_result {
   double limit_seconds = 0;        // the time limit it ran under
   std::string output_tail;         // crashed / exited / timed out: the last lines it printed
   std::string skipped_because;     // skipped: which case timed out
+  std::string unavailable_because; // unavailable: the reason the test gave
 };
 
 struct criterion_verdict {
@@ -68,6 +70,11 @@ struct verdict {
   double run_seconds = 0;
   std::string sandbox;                // what confined the run
 };
+
+// A criterion holds when none of its cases failed in any way and at least
+// one of them ran and passed: a case that could not run here (unavailable)
+// neither fails it nor proves it.
+bool criterion_holds(std::vector<case_result> const& cases);
 
 // The score, computed in one place for every rendering.
 struct score {

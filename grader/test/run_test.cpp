@@ -34,7 +34,7 @@ TEST_CASE("every event kind survives the protocol both ways", "[protocol]")
 {
   events::case_start const start{{"a test, with [brackets]", {"AC1", "slow"}, "/x/t.cpp", 12}};
   events::failure const fail{"a test", "CHECK( x == 1 )", "2 == 1", "msg", {"info 1", "i2"}, "t.cpp", 7, "[1] > GET /\n", true};
-  events::case_end const end{"a test", false, 1, 3, 0.25};
+  events::case_end const end{"a test", false, 1, 3, 0.25, "nghttpd is not installed"};
   for (events::event const& e : std::vector<events::event>{start, fail, end}) {
     std::string const line = events::encode(e);
     CHECK(line.find('\n') == std::string::npos);   // one event, one line
@@ -67,7 +67,7 @@ TEST_CASE("lines that are not events of this version are ignored", "[protocol]")
   CHECK_FALSE(events::decode(R"({"v":99,"event":"case-start","name":"a"})"));     // another version
   CHECK_FALSE(events::decode(R"({"v":1,"event":"gossip"})"));
   CHECK_FALSE(events::decode_listing("[]"));
-  std::string const invalid_utf8 = events::encode(events::case_end{"caf\xe9", true, 0, 1, 0});
+  std::string const invalid_utf8 = events::encode(events::case_end{"caf\xe9", true, 0, 1, 0, ""});
   CHECK(events::decode(invalid_utf8));   // replaced, not lost
 }
 
@@ -78,7 +78,7 @@ TEST_CASE("events fold into per-case results", "[run]")
   feed(events::encode(events::case_start{{"a", {"AC1"}, "", 0}}), cases, current);
   CHECK(current == 0);
   feed(events::encode(events::failure{"a", "CHECK( x == 1 )", "2 == 1", "", {}, "t.cpp", 7, "[1] > GET /"}), cases, current);
-  feed(events::encode(events::case_end{"a", false, 1, 1, 0.5}), cases, current);
+  feed(events::encode(events::case_end{"a", false, 1, 1, 0.5, ""}), cases, current);
   CHECK(current == -1);
   feed("not json at all", cases, current);
   feed(events::encode(events::case_start{{"b", {"AC2"}, "", 0}}), cases, current);
@@ -95,7 +95,7 @@ TEST_CASE("events fold into per-case results", "[run]")
   // dies: the case must stay the one to blame.
   feed(events::encode(events::failure{"b", "", "", "SIGSEGV - Segmentation violation signal", {}, "t.cpp", 9, "", true}),
        cases, current);
-  feed(events::encode(events::case_end{"b", false, 1, 1, 0.1}), cases, current);
+  feed(events::encode(events::case_end{"b", false, 1, 1, 0.1, ""}), cases, current);
   CHECK(current == 1);
 }
 
@@ -141,11 +141,24 @@ TEST_CASE("a criterion passes only when it has tests and all pass", "[verdict]")
 TEST_CASE("no case that did not pass goes without a message", "[verdict]")
 {
   for (auto status : {case_status::failed, case_status::crashed, case_status::exited, case_status::timed_out,
-                      case_status::skipped, case_status::not_run}) {
+                      case_status::skipped, case_status::not_run, case_status::unavailable}) {
     auto c = pending("x", {"AC1"}, status);
     CHECK_FALSE(describe(c).empty());
     CHECK(std::string(status_word(status)) != "unknown");
   }
+}
+
+TEST_CASE("a criterion needs a case that ran and passed; one that could not run here neither fails nor proves it",
+          "[verdict]")
+{
+  auto const passed = pending("p", {"AC1"}, case_status::passed);
+  auto const unavailable = pending("u", {"AC1"}, case_status::unavailable);
+  auto const failed = pending("f", {"AC1"}, case_status::failed);
+  CHECK(criterion_holds({passed}));
+  CHECK(criterion_holds({passed, unavailable}));
+  CHECK_FALSE(criterion_holds({unavailable}));
+  CHECK_FALSE(criterion_holds({passed, unavailable, failed}));
+  CHECK_FALSE(criterion_holds({}));
 }
 
 #include "sandbox.hpp"

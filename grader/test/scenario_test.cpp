@@ -103,6 +103,17 @@ TEST_CASE("every scenario's verdict matches its golden file", "[scenarios]")
   }
 }
 
+TEST_CASE("a test that cannot run here is reported with its reason and does not fail its criterion", "[scenarios]")
+{
+  auto const& v = graded("task-91");
+  auto const& c = case_named(v, "needs a program this machine lacks");
+  CHECK(c.status == case_status::unavailable);
+  CHECK(c.unavailable_because == "workbook-no-such-peer is not installed");
+  CHECK(describe(c) == "not run here: workbook-no-such-peer is not installed");
+  REQUIRE_FALSE(v.criteria.empty());
+  CHECK(v.criteria.front().passed);
+}
+
 TEST_CASE("a crash names the test that ran and what it printed last", "[scenarios]")
 {
   auto const& v = graded("task-92");

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <workbook/events.hpp>
+#include <workbook/skip.hpp>
 #include <workbook/transcript.hpp>
 
 #include <nlohmann/json.hpp>
@@ -96,7 +97,8 @@ public:
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     stream().emit(events::case_end{stats.testInfo.name, stats.totals.assertions.failed == 0,
                                    static_cast<int>(stats.totals.assertions.failed),
-                                   static_cast<int>(stats.totals.assertions.total()), seconds});
+                                   static_cast<int>(stats.totals.assertions.total()), seconds,
+                                   workbook::detail::take_skip_reason()});
   }
 
 private:

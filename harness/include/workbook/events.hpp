@@ -11,7 +11,10 @@
 //   {"v":1,"event":"failure","case":…,"expr":…,"expanded":…,"message":…,
 //    "info":[…],"file":…,"line":N,"transcript":…,"fatal":bool}
 //   {"v":1,"event":"case-end","name":…,"passed":bool,"failed":N,
-//    "assertions":N,"seconds":S}
+//    "assertions":N,"seconds":S,"skipped":…}
+//
+// "skipped" is the reason a case gave for not running here (WORKBOOK_SKIP,
+// workbook/skip.hpp), "" for a case that ran; older writers omit it.
 //
 // Started with --workbook-list it prints its test cases and exits:
 //
@@ -70,6 +73,7 @@ struct case_end {
   int failed = 0;
   int assertions = 0;
   double seconds = 0;
+  std::string skipped;             // why the case did not run here; "" when it ran
 };
 
 using event = std::variant<case_start, failure, case_end>;
@@ -107,7 +111,7 @@ struct to_json_visitor {
   nlohmann::json operator()(case_end const& e) const
   {
     return {{"event", kind_case_end}, {"name", e.name}, {"passed", e.passed}, {"failed", e.failed},
-            {"assertions", e.assertions}, {"seconds", e.seconds}};
+            {"assertions", e.assertions}, {"seconds", e.seconds}, {"skipped", e.skipped}};
   }
 };
 
@@ -136,8 +140,8 @@ inline std::optional<event> decode(std::string_view line)
                    j.value("file", ""),    j.value("line", 0),   j.value("transcript", ""),
                    j.value("fatal", false)};
   if (kind == kind_case_end)
-    return case_end{j.value("name", ""), j.value("passed", false), j.value("failed", 0), j.value("assertions", 0),
-                    j.value("seconds", 0.0)};
+    return case_end{j.value("name", ""),       j.value("passed", false), j.value("failed", 0),
+                    j.value("assertions", 0),  j.value("seconds", 0.0),  j.value("skipped", "")};
   return std::nullopt;
 }
 

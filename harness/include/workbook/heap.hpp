@@ -1,0 +1,29 @@
+// How much the test process holds on the heap, for tests that bound a
+// server's memory ("a 100 MB response passes through a proxy holding a few
+// hundred KiB"). Every operator new and delete of a test binary is counted,
+// whichever thread makes it (harness/src/heap_counter.cpp replaces them);
+// memory taken with malloc() directly, by OpenSSL say, is not.
+//
+//   workbook::heap::reset_peak();
+//   auto const before = workbook::heap::live_bytes();
+//   ... stream 100 MB ...
+//   CHECK(workbook::heap::peak_bytes() - before < 4 * 1024 * 1024);
+//
+// The figures are the sizes the allocator really handed out
+// (malloc_usable_size), so a test bounds what the process pays for.
+#pragma once
+
+#include <cstddef>
+
+namespace workbook::heap {
+
+// Bytes allocated through operator new and not yet deleted.
+std::size_t live_bytes();
+
+// The most live_bytes() has been since the last reset_peak() (or the start).
+std::size_t peak_bytes();
+
+// Starts a new high-water mark at the present live_bytes().
+void reset_peak();
+
+} // namespace workbook::heap

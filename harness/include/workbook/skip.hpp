@@ -1,0 +1,40 @@
+// A test case that cannot run on this machine, because a program it talks
+// to is not installed, says so instead of passing in silence:
+//
+//   if (!workbook::installed("nghttpd"))
+//     WORKBOOK_SKIP("nghttpd is not installed: apt install nghttp2-server");
+//
+// The case ends there. Catch2 prints the reason as a warning; the grader
+// reports the case as "not run here" with the reason, and does not count it
+// against its criterion (which still needs a case that ran and passed).
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace workbook {
+
+// Records why the running test case ends without running (harness main).
+void skip_case(std::string reason);
+
+namespace detail {
+// The reason given by the case that just ended, and forgets it ("" for a
+// case that ran).
+std::string take_skip_reason();
+} // namespace detail
+
+// True when `program` is an executable file in a directory of PATH (or, with
+// a '/', that path), as a shell would find it.
+bool installed(std::string_view program);
+
+} // namespace workbook
+
+#define WORKBOOK_SKIP(reason)                     \
+  do {                                            \
+    std::string const workbook_skip_reason_{reason}; \
+    WARN("skipped: " << workbook_skip_reason_);   \
+    ::workbook::skip_case(workbook_skip_reason_); \
+    return;                                       \
+  } while (false)

@@ -1,8 +1,8 @@
 // A test case that cannot run on this machine, because a program it talks
 // to is not installed, says so instead of passing in silence:
 //
-//   if (!workbook::installed("nghttpd"))
-//     WORKBOOK_SKIP("nghttpd is not installed: apt install nghttp2-server");
+//   auto const nghttpd = workbook::find_program("nghttpd");
+//   if (!nghttpd) WORKBOOK_SKIP("nghttpd is not installed: apt install nghttp2-server");
 //
 // The case ends there. Catch2 prints the reason as a warning; the grader
 // reports the case as "not run here" with the reason, and does not count it
@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,9 +26,12 @@ namespace detail {
 std::string take_skip_reason();
 } // namespace detail
 
-// True when `program` is an executable file in a directory of PATH (or, with
-// a '/', that path), as a shell would find it.
-bool installed(std::string_view program);
+// Where `program` is: an executable file in a directory of PATH, or in an
+// sbin directory a user's PATH often lacks (Debian puts servers such as
+// nghttpd in /usr/sbin); with a '/', that path itself. nullopt when none.
+std::optional<std::string> find_program(std::string_view program);
+
+inline bool installed(std::string_view program) { return find_program(program).has_value(); }
 
 } // namespace workbook
 

@@ -2,15 +2,17 @@
 // server's memory ("a 100 MB response passes through a proxy holding a few
 // hundred KiB"). Every operator new and delete of a test binary is counted,
 // whichever thread makes it (harness/src/heap_counter.cpp replaces them);
-// memory taken with malloc() directly, by OpenSSL say, is not.
+// under AddressSanitizer or ThreadSanitizer the sanitizer's allocator hooks
+// count instead, and they see malloc() too. Bound differences (growth, peak
+// over a baseline), never absolute figures.
 //
 //   workbook::heap::reset_peak();
 //   auto const before = workbook::heap::live_bytes();
 //   ... stream 100 MB ...
 //   CHECK(workbook::heap::peak_bytes() - before < 4 * 1024 * 1024);
 //
-// The figures are the sizes the allocator really handed out
-// (malloc_usable_size), so a test bounds what the process pays for.
+// The figures are the sizes the allocator really handed out, so a test
+// bounds what the process pays for.
 #pragma once
 
 #include <cstddef>

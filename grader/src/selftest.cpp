@@ -249,7 +249,7 @@ int selftest(workbook_paths const& paths, catalog const& cat, selftest_options c
         check_task(t, paths, task, options);
     std::printf("\n%s\n", term::bold("The grader's own tests").c_str());
     check_own_tests(t, paths, "grader/grader-tests", "grader unit tests");
-    check_own_tests(t, paths, "harness/harness-tests", "harness unit tests (URLs, misbehaving ports)");
+    check_own_tests(t, paths, "harness/harness-tests", "harness unit tests (URLs, misbehaving ports, heap counter, skips)");
     check_own_tests(t, paths, "grader/grader-scenarios", "the grader on broken tasks: golden verdicts");
     check_schema(t, paths);
     if (!options.quick && options.only.empty()) check_end_to_end(t, paths);

@@ -12,6 +12,7 @@
 #include <workbook/eventually.hpp>
 #include <workbook/process.hpp>
 #include <workbook/skip.hpp>
+#include <workbook/temp_dir.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -44,29 +45,6 @@ namespace {
 // The size of the file served live: not the captures' size, more than one
 // initial window (so flow control takes part), not a multiple of 16384.
 constexpr std::size_t live_file_size = 70001;
-
-// A directory of its own under the system's temporary directory, removed
-// with everything in it.
-class temp_dir {
-public:
-  temp_dir()
-  {
-    std::string pattern = (fs::temp_directory_path() / "task13-live-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~temp_dir()
-  {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(temp_dir const&) = delete;
-  temp_dir& operator=(temp_dir const&) = delete;
-  fs::path const& path() const { return path_; }
-
-private:
-  fs::path path_;
-};
 
 // A child process in its own process group, killed with its group at the end.
 class child_process {
@@ -301,7 +279,7 @@ void live_exchange(std::vector<std::string> nghttp_options, std::uint32_t reques
   auto const nghttp = workbook::find_program("nghttp");
   if (!nghttp) WORKBOOK_SKIP("nghttp is not installed: apt install nghttp2-client");
 
-  temp_dir docroot;
+  workbook::temp_dir docroot("task13-live");
   auto const content = live_file();
   std::ofstream(docroot.path() / "file", std::ios::binary) << content;
 

@@ -12,6 +12,7 @@
 #include <workbook/eventually.hpp>
 #include <workbook/process.hpp>
 #include <workbook/skip.hpp>
+#include <workbook/temp_dir.hpp>
 #include <workbook/test_client.hpp>
 #include <workbook/test_server.hpp>
 
@@ -68,28 +69,6 @@ source.onmessage = (e) => {
 </script>
 )";
 }
-
-// A directory of its own, removed with everything in it.
-class temp_dir {
-public:
-  temp_dir()
-  {
-    std::string pattern = (fs::temp_directory_path() / "task14-browser-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~temp_dir()
-  {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(temp_dir const&) = delete;
-  temp_dir& operator=(temp_dir const&) = delete;
-  fs::path const& path() const { return path_; }
-
-private:
-  fs::path path_;
-};
 
 // The browser, in a process group of its own, killed with its group when
 // the test ends (and by the kernel if the test process dies first).
@@ -228,7 +207,7 @@ TEST_CASE("a browser's EventSource receives the events, and resumes with Last-Ev
     REQUIRE(page.body == options.page);
   }
 
-  temp_dir dir;
+  workbook::temp_dir dir("task14-browser");
   auto const log = dir.path() / "chromium.log";
   auto const start = clock_type::now();
   bool got_all = false;

@@ -25,8 +25,13 @@ target_compile_options(workbook_warnings INTERFACE
 
 set(WORKBOOK_SANITIZER "" CACHE STRING "address | thread | empty")
 if(WORKBOOK_SANITIZER STREQUAL "address")
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
-  add_link_options(-fsanitize=address,undefined)
+  # Without UBSan's vptr check: on a cache miss it probes the object's memory
+  # through a pipe(2), and with the descriptor table full (task 11's EMFILE
+  # test does that on purpose) the probe fails and any virtual call, such as
+  # error_code::message(), is reported as "object has invalid vptr".
+  # AddressSanitizer still catches the use-after-free the check would flag.
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize=vptr -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined -fno-sanitize=vptr)
 elseif(WORKBOOK_SANITIZER STREQUAL "thread")
   add_compile_options(-fsanitize=thread)
   add_link_options(-fsanitize=thread)

@@ -166,6 +166,16 @@ std::string strip_separator(std::string text)
 
 std::regex const criterion_id_re("^AC[0-9]+$");
 
+// "(bonus) · text" or "· (bonus) text" after the **ACn** label.
+criterion criterion_from(std::string id, std::string const& text)
+{
+  static constexpr std::string_view mark = "(bonus)";
+  std::string const before = trim(text), after = strip_separator(text);
+  if (before.rfind(mark, 0) == 0) return {std::move(id), strip_separator(before.substr(mark.size())), true};
+  if (after.rfind(mark, 0) == 0) return {std::move(id), strip_separator(after.substr(mark.size())), true};
+  return {std::move(id), after, false};
+}
+
 } // namespace
 
 namespace {
@@ -191,6 +201,9 @@ void check_readme(task const& t, readme_content const& content, fs::path const& 
       problem_at(readme, "criterion '" + t.criteria[i].id + "' is out of sequence (expected AC" +
                              std::to_string(i + 1) + ")",
                  "number the criteria AC1, AC2, ... in order");
+  if (!t.criteria.empty() && std::all_of(t.criteria.begin(), t.criteria.end(), [](auto const& c) { return c.bonus; }))
+    problem_at(readme, "every criterion is a bonus, so nothing decides whether the task passes",
+               "drop '(bonus)' from the criteria a solution must meet");
   for (auto const& u : content.unlabelled)
     problem_at(readme, "bullet without an **ACn** label: " + u,
                "start each criterion and hint with its id, e.g. '- **AC2** · ...'");
@@ -263,7 +276,7 @@ readme_content parse_readme(std::string const& markdown)
       w.out.unlabelled.push_back(section + ": " + item.label + " " + item.text);
       continue;
     }
-    if (is_criteria) w.out.criteria.push_back({item.label, strip_separator(item.text)});
+    if (is_criteria) w.out.criteria.push_back(criterion_from(item.label, item.text));
     else w.out.hints.push_back({item.label, strip_separator(item.text)});
   }
   // "Task 01 · Hello server" -> "Hello server"

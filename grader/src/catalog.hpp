@@ -16,6 +16,9 @@ namespace grader {
 struct criterion {
   std::string id;     // "AC1"
   std::string text;
+  // "- **AC7** (bonus) · ...": graded and reported like any other, but the
+  // task passes without it (an extension for those who want more).
+  bool bonus = false;
 };
 
 struct hint {

@@ -34,6 +34,8 @@ nlohmann::json to_json(verdict const& v)
                    {"passed", sc.passed},
                    {"criteria_passed", sc.criteria_passed},
                    {"criteria_total", sc.criteria_total},
+                   {"bonus_passed", sc.bonus_passed},
+                   {"bonus_total", sc.bonus_total},
                    {"detail", v.detail},
                    {"log", v.log},
                    {"build_seconds", v.build_seconds},
@@ -43,7 +45,8 @@ nlohmann::json to_json(verdict const& v)
   for (auto const& cv : v.criteria) {
     nlohmann::json tests = nlohmann::json::array();
     for (auto const& c : cv.cases) tests.push_back(case_json(c));
-    j["criteria"].push_back({{"id", cv.what.id}, {"text", cv.what.text}, {"passed", cv.passed}, {"tests", tests}});
+    j["criteria"].push_back({{"id", cv.what.id}, {"text", cv.what.text}, {"bonus", cv.what.bonus},
+                                 {"passed", cv.passed}, {"tests", tests}});
   }
   j["untagged"] = nlohmann::json::array();
   for (auto const& c : v.untagged) j["untagged"].push_back(case_json(c));

@@ -8,7 +8,7 @@
 
 namespace grader {
 
-inline constexpr int verdict_json_version = 1;
+inline constexpr int verdict_json_version = 2;  // 2: bonus criteria
 
 nlohmann::json to_json(verdict const& v);
 

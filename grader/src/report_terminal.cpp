@@ -76,7 +76,8 @@ void print_failing_case(case_result const& c, report_options const& options)
 void print_criterion(task const& t, criterion_verdict const& cv, bool graded, report_options const& options)
 {
   std::string const mark = cv.passed ? term::green(std::string(term::tick())) : term::red(std::string(term::cross()));
-  std::printf("  %s %s  %s\n", mark.c_str(), term::bold(cv.what.id).c_str(), cv.what.text.c_str());
+  std::string const bonus = cv.what.bonus ? term::dim(" (bonus)") : "";
+  std::printf("  %s %s%s  %s\n", mark.c_str(), term::bold(cv.what.id).c_str(), bonus.c_str(), cv.what.text.c_str());
   if (!graded) return;
   if (cv.passed) {
     // Passing without a test that could not run here is worth a word.
@@ -120,10 +121,13 @@ void print_verdict(task const& t, verdict const& v, report_options const& option
   }
   std::printf("\n");
   auto const sc = score_of(v);
+  std::string const bonus =
+      sc.bonus_total == 0 ? "" : fmt::format(" Bonus: {} of {}.", sc.bonus_passed, sc.bonus_total);
   if (sc.passed)
-    std::printf("%s all %d criteria pass.\n", term::green(t.id).c_str(), sc.criteria_total);
+    std::printf("%s all %d criteria pass.%s\n", term::green(t.id).c_str(), sc.criteria_total, bonus.c_str());
   else
-    std::printf("%s %d of %d criteria pass.\n", term::red(t.id).c_str(), sc.criteria_passed, sc.criteria_total);
+    std::printf("%s %d of %d criteria pass.%s\n", term::red(t.id).c_str(), sc.criteria_passed, sc.criteria_total,
+                bonus.c_str());
 }
 
 } // namespace grader

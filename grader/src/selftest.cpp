@@ -153,19 +153,23 @@ void check_reference_and_stub(tally& t, workbook_paths const& paths, task const&
   for (auto const& c : ref.untagged) untested += "test \"" + c.name + "\" is tagged with no criterion of the README\n";
   t.check(untested.empty(), "every criterion has a test, and every test a criterion", untested);
 
+  // The reference meets the bonus criteria too: they are part of what it teaches.
   auto const rs = score_of(ref);
-  t.check(rs.passed, fmt::format("the reference passes every criterion ({}/{})", rs.criteria_passed, rs.criteria_total),
+  bool const reference_passes = rs.passed && rs.bonus_passed == rs.bonus_total;
+  t.check(reference_passes, fmt::format("the reference passes every criterion ({}/{})", rs.criteria_passed + rs.bonus_passed,
+                                        rs.criteria_total + rs.bonus_total),
           ref.result == verdict::outcome::graded ? failing_cases(ref) : ref.detail);
-  if (rs.passed) check_limits(t, task, ref, options.record_limits);
+  if (reference_passes) check_limits(t, task, ref, options.record_limits);
 
   std::string stub_passes;
   for (auto const& cv : stub.criteria)
     if (cv.passed) stub_passes += cv.what.id + " passes against the untouched stub: its tests cannot fail\n";
   if (stub.result != verdict::outcome::graded) stub_passes += "the stub did not build or run: " + stub.detail + "\n";
   auto const ss = score_of(stub);
+  int const criteria = ss.criteria_total + ss.bonus_total;
   t.check(stub_passes.empty() && ss.criteria_total > 0,
-          fmt::format("the stub fails every criterion ({}/{} failing, in {:.1f} s)", ss.criteria_total - ss.criteria_passed,
-                      ss.criteria_total, stub.run_seconds),
+          fmt::format("the stub fails every criterion ({}/{} failing, in {:.1f} s)",
+                      criteria - ss.criteria_passed - ss.bonus_passed, criteria, stub.run_seconds),
           stub_passes);
   if (options.verbose)
     std::fputs(indent(summarize(ref) + " (reference)\n" + summarize(stub) + " (stub)\n", "      ").c_str(), stdout);

@@ -10,9 +10,10 @@ namespace grader {
 score score_of(verdict const& v)
 {
   score s;
-  s.criteria_total = static_cast<int>(v.criteria.size());
-  s.criteria_passed = static_cast<int>(std::count_if(v.criteria.begin(), v.criteria.end(),
-                                                     [](criterion_verdict const& c) { return c.passed; }));
+  for (auto const& c : v.criteria) {
+    (c.what.bonus ? s.bonus_total : s.criteria_total) += 1;
+    (c.what.bonus ? s.bonus_passed : s.criteria_passed) += c.passed ? 1 : 0;
+  }
   s.passed = v.result == verdict::outcome::graded && s.criteria_total > 0 && s.criteria_passed == s.criteria_total;
   return s;
 }

@@ -78,9 +78,11 @@ bool criterion_holds(std::vector<case_result> const& cases);
 
 // The score, computed in one place for every rendering.
 struct score {
-  int criteria_passed = 0;
+  int criteria_passed = 0;            // of the required criteria
   int criteria_total = 0;
-  bool passed = false;                // graded, and every criterion passes
+  int bonus_passed = 0;               // of the bonus criteria, which no pass depends on
+  int bonus_total = 0;
+  bool passed = false;                // graded, and every required criterion passes
 };
 score score_of(verdict const& v);
 

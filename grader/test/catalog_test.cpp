@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 namespace fs = std::filesystem;
@@ -43,6 +44,14 @@ Nothing.
 - `boost/beast/http/message.hpp` · fields.
 )";
 
+// text with the first occurrence of `from` replaced by `to`
+std::string replaced(std::string text, std::string const& from, std::string const& to)
+{
+  auto const at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
 struct temp_workbook {
   fs::path root = fs::temp_directory_path() / ("grader-catalog-" + std::to_string(::getpid()));
   temp_workbook() { fs::remove_all(root); }
@@ -78,6 +87,28 @@ TEST_CASE("a README yields title, difficulty, criteria and hints", "[catalog]")
   CHECK(r.hints[2].criterion == "AC2");
   CHECK(r.hints[2].text == "`WWW-Authenticate` goes with 401.");
   CHECK(r.unlabelled.empty());
+}
+
+TEST_CASE("a criterion marked (bonus) is read as one, before or after the separator", "[catalog]")
+{
+  for (std::string const marked : {"- **AC2** (bonus) · Missing", "- **AC2** · (bonus) Missing"}) {
+    auto const r = parse_readme(replaced(good_readme, "- **AC2** · Missing", marked));
+    REQUIRE(r.criteria.size() == 2);
+    CHECK_FALSE(r.criteria[0].bonus);
+    CHECK(r.criteria[1].bonus);
+    CHECK(r.criteria[1].text == "Missing token gives 401.");
+  }
+}
+
+TEST_CASE("a task whose every criterion is a bonus is broken", "[catalog]")
+{
+  temp_workbook wb;
+  wb.complete_task("task-07", replaced(replaced(good_readme, "- **AC1** ·", "- **AC1** (bonus) ·"), "- **AC2** ·",
+                                       "- **AC2** (bonus) ·"));
+  auto const t = load_task(wb.root, "task-07");
+  CHECK_FALSE(t.sound());
+  CHECK(std::any_of(t.problems.begin(), t.problems.end(),
+                    [](problem const& p) { return p.what.find("every criterion is a bonus") != std::string::npos; }));
 }
 
 TEST_CASE("a complete task directory is sound", "[catalog]")

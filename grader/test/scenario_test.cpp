@@ -146,6 +146,24 @@ TEST_CASE("an exit in the middle of a test is that test's failure, with a messag
   CHECK(case_named(v, "passes").status == case_status::passed);
 }
 
+TEST_CASE("a missed bonus criterion is reported but does not fail the task", "[scenarios]")
+{
+  auto const& v = graded("task-97");
+  REQUIRE(v.criteria.size() == 3);
+  CHECK_FALSE(v.criteria[0].what.bonus);
+  CHECK(v.criteria[1].what.bonus);
+  CHECK(v.criteria[1].what.text.rfind("Fails", 0) == 0);
+  CHECK(v.criteria[2].what.bonus);
+  CHECK(v.criteria[2].what.text.rfind("Passes", 0) == 0);
+  CHECK_FALSE(v.criteria[1].passed);
+  auto const sc = score_of(v);
+  CHECK(sc.passed);
+  CHECK(sc.criteria_passed == 1);
+  CHECK(sc.criteria_total == 1);
+  CHECK(sc.bonus_passed == 1);
+  CHECK(sc.bonus_total == 2);
+}
+
 TEST_CASE("code that does not compile gets the compiler's first error", "[scenarios]")
 {
   auto const& v = graded("task-96");

@@ -31,6 +31,7 @@ constexpr char const* examples =
     "  grader hint task-01           the next hint\n"
     "  grader tally                  your scores against the rubric's bands\n"
     "  grader selftest               prove the workbook: references pass, stubs fail, mutants caught\n"
+    "  grader new task-21 --title \"Rate limiter\" --difficulty Senior   scaffold a task (instructors)\n"
     "\n"
     "Exit codes: 0 all criteria pass / done; 1 a criterion fails (including code that\n"
     "does not compile, crashes or hangs) or the verb was refused; 2 usage error or the\n"

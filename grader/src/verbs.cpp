@@ -43,6 +43,21 @@ void selftest_flags(CLI::App& c, verb_options& o)
   c.footer("Ends with the line 'N passed, M failed'; exits 0 only when M is 0.");
 }
 
+void new_flags(CLI::App& c, verb_options& o)
+{
+  o.new_task.difficulty = "Mid";
+  c.add_option("task", o.new_task.id, "The new task's id: task-NN or stretch-N")->required();
+  c.add_option("--title", o.new_task.title, "Its title, as the README's heading shows it")->required();
+  c.add_option("--difficulty", o.new_task.difficulty, "Junior, Mid, Senior or Staff")
+      ->check(CLI::IsMember({"Junior", "Mid", "Senior", "Staff"}))
+      ->capture_default_str();
+  c.add_option("--topic", o.new_task.topic,
+               "File name of the contract and stub, e.g. rate_limiter (default: from the title)");
+  c.footer("Writes exercises/<id>/ and solutions/<id>/: every README section, a contract, a compiling\n"
+           "stub with numbered TODOs, a reference, one tagged test per placeholder criterion,\n"
+           "NOTES.md, WHY.md and mutants/. Refuses an id that exists.");
+}
+
 constexpr std::array table{
     verb{"list", "Every task: difficulty, status, score, and what to do next (the default)", takes::nothing,
          no_flags, cmd_list},
@@ -56,6 +71,8 @@ constexpr std::array table{
     verb{"tally", "Your scores, the total, and the rubric's band for it", takes::nothing, no_flags, cmd_tally},
     verb{"selftest", "Prove the workbook sound: builds, references pass, stubs fail, mutants are caught",
          takes::some_tasks, selftest_flags, cmd_selftest},
+    verb{"new", "Scaffold a new task (instructors): grader new task-21 --title \"...\"", takes::nothing, new_flags,
+         cmd_new},
 };
 
 } // namespace

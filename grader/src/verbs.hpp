@@ -5,6 +5,7 @@
 
 #include "catalog.hpp"
 #include "paths.hpp"
+#include "scaffold.hpp"
 #include "selftest.hpp"
 
 #include <span>
@@ -37,6 +38,7 @@ struct verb_options {
   bool force = false;           // reveal: before a pass, at the cost of the score
   bool yes = false;             // reset: no confirmation
   selftest_options selftest;
+  scaffold_request new_task;    // new: id, title, difficulty, topic
 };
 
 enum class takes { nothing, one_task, some_tasks };
@@ -60,5 +62,6 @@ int cmd_watch(context const& ctx, task const* t, verb_options const& options);
 int cmd_reset(context const& ctx, task const* t, verb_options const& options);
 int cmd_tally(context const& ctx, task const*, verb_options const&);
 int cmd_selftest(context const& ctx, task const*, verb_options const& options);
+int cmd_new(context const& ctx, task const*, verb_options const& options);
 
 } // namespace grader

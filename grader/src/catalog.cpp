@@ -222,7 +222,7 @@ void load_limits(task& t, ProblemAt const& problem_at)
   auto const j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("cases") || !j["cases"].is_object()) {
     problem_at(file, "is not a limits file ({\"version\":1,\"cases\":{\"test name\": milliseconds}})",
-               "delete it, or write it again with `grader selftest " + t.id + " --record-limits`");
+               "delete it, or write it again with `grader check " + t.id + " --record-limits`");
     return;
   }
   for (auto const& [name, ms] : j["cases"].items())

@@ -52,7 +52,7 @@ struct task {
   std::vector<hint> hints;
   std::vector<mutant> mutants;    // sorted by name
   // Per test case, the time limit derived from the reference's own time
-  // (exercises/<id>/test/limits.json, written by `grader selftest --record-limits`).
+  // (exercises/<id>/test/limits.json, written by `grader check --record-limits`).
   std::map<std::string, std::chrono::milliseconds> case_limits;
   std::filesystem::path exercise_dir;
   std::filesystem::path solution_dir;

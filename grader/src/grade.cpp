@@ -55,12 +55,11 @@ verdict assess(task const& t, run_result const& run, std::string variant)
   return v;
 }
 
-verdict grade(workbook_paths const& paths, task const& t, std::string const& variant, bool build_first,
-              std::string const& only_tag)
+verdict grade(workbook_paths const& paths, task const& t, std::string const& variant, grade_options const& options)
 {
   std::string const target = t.id + "-" + variant;
   auto const build_start = std::chrono::steady_clock::now();
-  if (build_first) {
+  if (options.build_first) {
     auto const b = build(paths.build(), {target + "-all"}, target);
     if (!b.ok) return build_failure(t, variant, b);
   }
@@ -68,7 +67,8 @@ verdict grade(workbook_paths const& paths, task const& t, std::string const& var
   run_settings s;
   s.executable = paths.executable(t.id, variant);
   s.log = paths.build_dir / "grader-logs" / (target + ".log");
-  s.only_tag = only_tag;
+  s.only_tag = options.only_tag;
+  s.random_seed = options.random_seed;
   s.case_limits = t.case_limits;
   auto const run = run_tests(s);
   verdict v = assess(t, run, variant);

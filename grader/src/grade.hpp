@@ -7,6 +7,7 @@
 #include "run.hpp"
 #include "verdict.hpp"
 
+#include <optional>
 #include <string>
 
 namespace grader {
@@ -15,10 +16,13 @@ namespace grader {
 // when it has at least one test and all of them passed.
 verdict assess(task const& t, run_result const& run, std::string variant);
 
-// variant: "stub", "reference" or "mutant-<name>". `build_first` false when
-// the caller built. `only_tag` ("[AC3]"): run only that criterion's cases
-// (the others are left out); selftest uses it to prove a mutant fails it.
-verdict grade(workbook_paths const& paths, task const& t, std::string const& variant, bool build_first = true,
-              std::string const& only_tag = {});
+struct grade_options {
+  bool build_first = true;               // false when the caller built
+  std::string only_tag;                  // "[AC3]": only that criterion's cases (proving a mutant fails it)
+  std::optional<unsigned> random_seed;   // the cases in random order, reproducibly (finding order dependence)
+};
+
+// variant: "stub", "reference" or "mutant-<name>".
+verdict grade(workbook_paths const& paths, task const& t, std::string const& variant, grade_options const& options = {});
 
 } // namespace grader

@@ -1,4 +1,4 @@
-// The instructor's verbs: new (and selftest, in a file of its own).
+// The instructor's verbs: new (check and selftest live in selftest.cpp).
 #include "scaffold.hpp"
 #include "terminal.hpp"
 #include "verbs.hpp"
@@ -20,7 +20,7 @@ int cmd_new(context const& ctx, task const*, verb_options const& options)
   for (auto const& f : result.written) std::printf("  %s\n", f.c_str());
   std::printf("\nIt builds and grades as it is: `grader %s --reference` passes, `grader %s` fails.\n"
               "Next: write the README, the contract, the tests, the reference, six mutants or more\n"
-              "(docs/authoring.md), then `grader selftest %s` proves the task publishable.\n",
+              "(docs/authoring.md), then `grader check %s` proves the task publishable.\n",
               request.id.c_str(), request.id.c_str(), request.id.c_str());
   return exit_pass;
 }

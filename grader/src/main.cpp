@@ -32,6 +32,7 @@ constexpr char const* examples =
     "  grader tally                  your scores against the rubric's bands\n"
     "  grader selftest               prove the workbook: references pass, stubs fail, mutants caught\n"
     "  grader new task-21 --title \"Rate limiter\" --difficulty Senior   scaffold a task (instructors)\n"
+    "  grader check task-21          prove a task publishable (instructors)\n"
     "\n"
     "Exit codes: 0 all criteria pass / done; 1 a criterion fails (including code that\n"
     "does not compile, crashes or hangs) or the verb was refused; 2 usage error or the\n"
@@ -76,7 +77,7 @@ int dispatch(context const& ctx, verb const& v, std::string const& task_id, verb
   task const* t = nullptr;
   if (v.argument == takes::one_task && !(t = resolve(ctx.cat, task_id))) return exit_usage;
   if (v.argument == takes::some_tasks)
-    for (auto& id : options.selftest.only) {
+    for (auto& id : options.tasks) {
       task const* named = resolve(ctx.cat, id);
       if (!named) return exit_usage;
       id = named->id;
@@ -109,7 +110,7 @@ int main(int argc, char** argv)
   for (auto const& v : verbs()) {
     auto* command = app.add_subcommand(std::string(v.name), std::string(v.summary));
     if (v.argument == takes::one_task) command->add_option("task", task_id, "Task id, e.g. task-05 (or 5)")->required();
-    if (v.argument == takes::some_tasks) command->add_option("tasks", options.selftest.only, "Only these tasks (default: all)");
+    if (v.argument == takes::some_tasks) command->add_option("tasks", options.tasks, "Only these tasks");
     v.declare(*command, options);
     commands[command] = &v;
   }

@@ -158,6 +158,7 @@ struct pass_outcome {
 std::vector<std::string> pass_arguments(run_settings const& s, std::vector<case_result> const& cases)
 {
   std::vector<std::string> argv{s.executable.string(), "--order", "decl"};
+  if (s.random_seed) argv = {s.executable.string(), "--order", "rand", "--rng-seed", std::to_string(*s.random_seed)};
   std::vector<std::string> pending;
   for (auto const& c : cases)
     if (c.status == case_status::not_run) pending.push_back(c.name);

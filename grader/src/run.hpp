@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct run_settings {
   std::map<std::string, std::chrono::milliseconds> case_limits;  // from the task's limits.json
   std::chrono::milliseconds total_timeout{120000}; // the whole run
   std::string only_tag;                            // e.g. "[AC3]": run only the cases carrying it
+  std::optional<unsigned> random_seed;             // cases in random order (Catch2's --order rand --rng-seed)
   sandbox_policy sandbox;
 
   std::chrono::milliseconds limit_for(std::string const& case_name) const;

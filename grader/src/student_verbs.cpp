@@ -67,7 +67,7 @@ int cmd_list(context const& ctx, task const*, verb_options const&)
     std::string const score = record && record->score ? std::to_string(*record->score) : "·";
     if (next.empty() && !passed) next = t.id;
     std::string title = t.title;
-    if (!t.sound()) title += term::yellow("  (incomplete: grader selftest says why)");
+    if (!t.sound()) title += term::yellow("  (incomplete: grader check says why)");
     std::printf("  %s %s %s %s %s %s\n", mark.c_str(), pad(t.id, 10).c_str(), pad(t.difficulty, 7).c_str(),
                 pad(tests, 6).c_str(), pad(score, 5).c_str(), title.c_str());
   }

@@ -34,13 +34,35 @@ void watch_flags(CLI::App& c, verb_options& o) { c.add_flag("-v,--verbose", o.ve
 
 void reset_flags(CLI::App& c, verb_options& o) { c.add_flag("-y,--yes", o.yes, "Do not ask for confirmation"); }
 
-void selftest_flags(CLI::App& c, verb_options& o)
+// What selftest and check share.
+void task_check_flags(CLI::App& c, verb_options& o, char const* repeat_default)
 {
   c.add_flag("-v,--verbose", o.selftest.verbose, "Show test counts per task");
-  c.add_flag("--quick", o.selftest.quick, "Skip the end-to-end run of a student's session (about a minute)");
   c.add_flag("--record-limits", o.selftest.record_limits,
-             "Write each task's test/limits.json from the reference's times (instructors)");
-  c.footer("Ends with the line 'N passed, M failed'; exits 0 only when M is 0.");
+             "Write each task's test/limits.json from the reference's times (on a quiet machine)");
+  c.add_option("--repeat", o.selftest.repeat,
+               std::string("Run each reference N times, the first in declaration order, the rest in random orders "
+                           "(a case that disagrees is reported as flaky, with its seeds; default ") + repeat_default + ")")
+      ->check(CLI::Range(1, 100));
+  c.add_option("--report", o.selftest.report, "Also write every check as JSON to this file");
+}
+
+void selftest_flags(CLI::App& c, verb_options& o)
+{
+  task_check_flags(c, o, "1");
+  c.add_flag("--quick", o.selftest.quick, "Skip the end-to-end run of a student's session (about a minute)");
+  c.footer("Every task's checks (see grader check --help) and the grader's own tests.\n"
+           "Ends with the line 'N passed, M failed'; exits 0 only when M is 0.");
+}
+
+void check_flags(CLI::App& c, verb_options& o)
+{
+  task_check_flags(c, o, "3");
+  c.add_flag("--all", o.all, "Check every task");
+  c.footer("Per task: README sections and labels; no stray files; the reference passes every test N times in\n"
+           "different orders; every criterion has a test and every test exactly one criterion; the time\n"
+           "limits leave room; the stub fails every criterion; every mutant fails the criterion it names;\n"
+           "no compiler warning. Ends with 'N passed, M failed'; exits 0 only when M is 0.");
 }
 
 void new_flags(CLI::App& c, verb_options& o)
@@ -71,6 +93,8 @@ constexpr std::array table{
     verb{"tally", "Your scores, the total, and the rubric's band for it", takes::nothing, no_flags, cmd_tally},
     verb{"selftest", "Prove the workbook sound: builds, references pass, stubs fail, mutants are caught",
          takes::some_tasks, selftest_flags, cmd_selftest},
+    verb{"check", "Prove tasks publishable (instructors): grader check task-21, or --all", takes::some_tasks,
+         check_flags, cmd_check},
     verb{"new", "Scaffold a new task (instructors): grader new task-21 --title \"...\"", takes::nothing, new_flags,
          cmd_new},
 };

@@ -34,10 +34,11 @@ struct verb_options {
   bool verbose = false;         // grade, watch: every failing test
   bool full_log = false;        // grade: the whole build or test log too
   bool ask_self_grade = true;   // grade: only ever asked on a terminal
-  bool all = false;             // hint: every hint
+  bool all = false;             // hint: every hint; check: every task
   bool force = false;           // reveal: before a pass, at the cost of the score
   bool yes = false;             // reset: no confirmation
-  selftest_options selftest;
+  std::vector<std::string> tasks;  // selftest, check: the tasks named (resolved to ids)
+  selftest_options selftest;       // selftest, check
   scaffold_request new_task;    // new: id, title, difficulty, topic
 };
 
@@ -62,6 +63,7 @@ int cmd_watch(context const& ctx, task const* t, verb_options const& options);
 int cmd_reset(context const& ctx, task const* t, verb_options const& options);
 int cmd_tally(context const& ctx, task const*, verb_options const&);
 int cmd_selftest(context const& ctx, task const*, verb_options const& options);
+int cmd_check(context const& ctx, task const*, verb_options const& options);
 int cmd_new(context const& ctx, task const*, verb_options const& options);
 
 } // namespace grader

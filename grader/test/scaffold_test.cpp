@@ -1,7 +1,10 @@
 #include "catalog.hpp"
 #include "scaffold.hpp"
+#include "task_checks.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <fstream>
 
 #include <unistd.h>
 
@@ -58,4 +61,23 @@ TEST_CASE("a topic is made from the title", "[scaffold]")
   CHECK(topic_from_title("Rate limiter") == "rate_limiter");
   CHECK(topic_from_title("Retry, with jitter!") == "retry_with_jitter");
   CHECK(topic_from_title("101 upgrade") == "task_101_upgrade");
+}
+
+TEST_CASE("stray files in a task's directories are named, its own files are not", "[scaffold]")
+{
+  temp_root root;
+  REQUIRE(scaffold_task(root.path, {"task-21", "Rate limiter", "Mid", ""}).error.empty());
+  auto const t = load_task(root.path, "task-21");
+  CHECK(stray_files(t).empty());
+
+  std::ofstream(root.path / "exercises/task-21/rate_limiter.cpp~") << "backup";
+  std::ofstream(root.path / "solutions/task-21/rate_limiter.cpp.orig") << "patch leftover";
+  std::ofstream(root.path / "exercises/task-21/test/big.json") << std::string((1 << 20) + 1, 'x');
+  std::ofstream(root.path / "exercises/task-21/a.out") << "\x7f" "ELF";
+  auto const stray = stray_files(t);
+  REQUIRE(stray.size() == 4);
+  CHECK(stray[0] == "exercises/task-21/a.out");
+  CHECK(stray[1] == "exercises/task-21/rate_limiter.cpp~");
+  CHECK(stray[2] == "exercises/task-21/test/big.json");
+  CHECK(stray[3] == "solutions/task-21/rate_limiter.cpp.orig");
 }

@@ -12,6 +12,8 @@
 //   TASK10_FUZZ_SEED=12345 build/dev/tasks/task-10/task-10-stub "[AC7]"
 #include "fixtures.hpp"
 
+#include <workbook/sanitizers.hpp>
+
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
@@ -24,21 +26,13 @@
 #include <random>
 #include <sstream>
 
-// A sanitized build runs every case several times slower: it runs fewer.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define TASK10_FUZZ_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define TASK10_FUZZ_SANITIZED 1
-#endif
-#endif
-
 using namespace task10_test;
 
 namespace {
 
 constexpr std::uint64_t default_seed = 0x7a5c10f00d5eedULL;
-#ifdef TASK10_FUZZ_SANITIZED
+// A sanitized build runs every case several times slower: it runs fewer.
+#ifdef WORKBOOK_SANITIZED
 constexpr int cases_wanted = 1000;
 #else
 constexpr int cases_wanted = 3000;

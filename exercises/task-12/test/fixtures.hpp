@@ -9,6 +9,7 @@
 #include <workbook/eventually.hpp>
 #include <workbook/http.hpp>
 #include <workbook/io_threads.hpp>
+#include <workbook/sanitizers.hpp>
 #include <workbook/test_server.hpp>
 #include <workbook/transcript.hpp>
 
@@ -44,13 +45,6 @@ using std::chrono::milliseconds;
 
 // ---------------------------------------------------------------- sizes
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define TASK12_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define TASK12_SANITIZED 1
-#endif
-#endif
 
 inline constexpr std::uint64_t MiB = 1024 * 1024;
 
@@ -62,10 +56,10 @@ inline constexpr std::uint64_t MiB = 1024 * 1024;
 // queued to send at most), never the whole body.
 //
 // A sanitizer makes every copy several times slower, so there the bodies
-// are scaled down (TASK12_SANITIZED); what the tests prove does not depend
+// are scaled down (WORKBOOK_SANITIZED); what the tests prove does not depend
 // on the size, as long as it is far above the heap bound and the body is
 // larger than the ahead bound. The dev build sends the seed's 100 MB.
-#ifdef TASK12_SANITIZED
+#ifdef WORKBOOK_SANITIZED
 inline constexpr std::uint64_t big_response_bytes = 40'000'000;
 inline constexpr std::uint64_t download_ahead_bound = 24 * MiB;
 inline constexpr std::uint64_t chunked_response_bytes = 16 * MiB;

@@ -16,6 +16,8 @@
 //   TASK13_FUZZ_SEED=12345 build/dev/tasks/task-13/task-13-stub "[AC5]"
 #include "fixtures.hpp"
 
+#include <workbook/sanitizers.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -26,22 +28,14 @@
 #include <random>
 #include <sstream>
 
-// A sanitized build runs every case several times slower: it runs fewer.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define TASK13_FUZZ_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define TASK13_FUZZ_SANITIZED 1
-#endif
-#endif
-
 using namespace task13_test;
 namespace flag = task13::flag;
 
 namespace {
 
 constexpr std::uint64_t default_seed = 0x13f4a3e5eedULL;
-#ifdef TASK13_FUZZ_SANITIZED
+// A sanitized build runs every case several times slower: it runs fewer.
+#ifdef WORKBOOK_SANITIZED
 constexpr int cases_wanted = 2000;
 #else
 constexpr int cases_wanted = 10000;

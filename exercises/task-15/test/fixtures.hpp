@@ -13,6 +13,7 @@
 #include <workbook/eventually.hpp>
 #include <workbook/http.hpp>
 #include <workbook/io_threads.hpp>
+#include <workbook/sanitizers.hpp>
 #include <workbook/transcript.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -56,21 +57,14 @@ inline milliseconds since(clock_type::time_point start)
 
 // ---------------------------------------------------------------- sizes
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define TASK15_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define TASK15_SANITIZED 1
-#endif
-#endif
 
 // The big streams: the seed's million records in the dev build. A
 // sanitizer makes the server and the test's parsing several times slower,
-// so there the streams are scaled down (TASK15_SANITIZED); what the tests
+// so there the streams are scaled down (WORKBOOK_SANITIZED); what the tests
 // prove does not depend on the size as long as a stream is far larger than
 // the heap bound (200,000 records are about 9 MB) and than the sockets'
 // buffers (a few MiB on loopback).
-#ifdef TASK15_SANITIZED
+#ifdef WORKBOOK_SANITIZED
 inline constexpr std::uint64_t big_stream = 200'000;
 #else
 inline constexpr std::uint64_t big_stream = 1'000'000;

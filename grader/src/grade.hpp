@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace grader {
 
@@ -20,6 +21,7 @@ struct grade_options {
   bool build_first = true;               // false when the caller built
   std::string only_tag;                  // "[AC3]": only that criterion's cases (proving a mutant fails it)
   std::optional<unsigned> random_seed;   // the cases in random order, reproducibly (finding order dependence)
+  std::vector<std::string> only_cases;   // only the cases of these names (a rerun of those that failed)
 };
 
 // variant: "stub", "reference" or "mutant-<name>".

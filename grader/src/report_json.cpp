@@ -18,6 +18,7 @@ nlohmann::json case_json(case_result const& c)
           {"seconds", c.seconds},
           {"limit_seconds", c.limit_seconds},
           {"output_tail", c.output_tail},
+          {"flaky", c.flaky},
           {"failures", failures}};
 }
 

@@ -162,7 +162,7 @@ std::vector<std::string> pass_arguments(run_settings const& s, std::vector<case_
   std::vector<std::string> pending;
   for (auto const& c : cases)
     if (c.status == case_status::not_run) pending.push_back(c.name);
-  if (pending.size() == cases.size()) {
+  if (pending.size() == cases.size() && s.only_cases.empty()) {
     if (!s.only_tag.empty()) argv.push_back(s.only_tag);
     return argv;
   }
@@ -283,6 +283,10 @@ run_result run_tests(run_settings const& s)
   if (!s.only_tag.empty())
     std::erase_if(result.cases, [&](case_result const& c) {
       return std::none_of(c.tags.begin(), c.tags.end(), [&](auto const& t) { return same_tag(t, s.only_tag); });
+    });
+  if (!s.only_cases.empty())
+    std::erase_if(result.cases, [&](case_result const& c) {
+      return std::find(s.only_cases.begin(), s.only_cases.end(), c.name) == s.only_cases.end();
     });
 
   std::error_code ec;

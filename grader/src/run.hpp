@@ -28,6 +28,7 @@ struct run_settings {
   std::chrono::milliseconds total_timeout{120000}; // the whole run
   std::string only_tag;                            // e.g. "[AC3]": run only the cases carrying it
   std::optional<unsigned> random_seed;             // cases in random order (Catch2's --order rand --rng-seed)
+  std::vector<std::string> only_cases;             // run only the cases of these names (a rerun)
   sandbox_policy sandbox;
 
   std::chrono::milliseconds limit_for(std::string const& case_name) const;

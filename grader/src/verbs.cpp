@@ -80,6 +80,22 @@ void new_flags(CLI::App& c, verb_options& o)
            "NOTES.md, WHY.md and mutants/. Refuses an id that exists.");
 }
 
+void mark_flags(CLI::App& c, verb_options& o)
+{
+  c.add_option("--submission", o.mark.submission, "The submission's checkout: only each task's stub sources and NOTES.md are taken from it")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  c.add_flag("--all", o.mark.all, "Mark every task (the default when no task is named)");
+  c.add_option("--format", o.mark.format, "exercism, gradescope, junit or json")
+      ->check(CLI::IsMember({"exercism", "gradescope", "junit", "json"}))
+      ->capture_default_str();
+  c.add_option("-o,--output", o.mark.output, "Where to write the results")->required();
+  c.footer("Marks unattended: tests, contracts, harness and CMake come from this workbook, never from the\n"
+           "submission; other submitted changes are listed as ignored. A case that fails is run once more and\n"
+           "counts as passed (flagged flaky) if it then passes. Exits 0 whenever marking completed, whatever\n"
+           "the marks; 2 when it could not (a bad submission path, an unwritable results file).");
+}
+
 constexpr std::array table{
     verb{"list", "Every task: difficulty, status, score, and what to do next (the default)", takes::nothing,
          no_flags, cmd_list},
@@ -95,6 +111,8 @@ constexpr std::array table{
          takes::some_tasks, selftest_flags, cmd_selftest},
     verb{"check", "Prove tasks publishable (instructors): grader check task-21, or --all", takes::some_tasks,
          check_flags, cmd_check},
+    verb{"mark", "Mark a submission unattended (CI): pristine tests, results for Exercism, Gradescope, JUnit",
+         takes::some_tasks, mark_flags, cmd_mark},
     verb{"new", "Scaffold a new task (instructors): grader new task-21 --title \"...\"", takes::nothing, new_flags,
          cmd_new},
 };

@@ -5,6 +5,7 @@
 
 #include "catalog.hpp"
 #include "paths.hpp"
+#include "mark.hpp"
 #include "scaffold.hpp"
 #include "selftest.hpp"
 
@@ -40,6 +41,7 @@ struct verb_options {
   std::vector<std::string> tasks;  // selftest, check: the tasks named (resolved to ids)
   selftest_options selftest;       // selftest, check
   scaffold_request new_task;    // new: id, title, difficulty, topic
+  mark_options mark;            // mark: submission, format, output
 };
 
 enum class takes { nothing, one_task, some_tasks };
@@ -64,6 +66,7 @@ int cmd_reset(context const& ctx, task const* t, verb_options const& options);
 int cmd_tally(context const& ctx, task const*, verb_options const&);
 int cmd_selftest(context const& ctx, task const*, verb_options const& options);
 int cmd_check(context const& ctx, task const*, verb_options const& options);
+int cmd_mark(context const& ctx, task const*, verb_options const& options);
 int cmd_new(context const& ctx, task const*, verb_options const& options);
 
 } // namespace grader

@@ -47,6 +47,7 @@ struct case_result {
   std::string output_tail;         // crashed / exited / timed out: the last lines it printed
   std::string skipped_because;     // skipped: which case timed out
   std::string unavailable_because; // unavailable: the reason the test gave
+  bool flaky = false;              // failed, then passed when run again (marking reruns what failed, once)
 };
 
 struct criterion_verdict {
@@ -83,6 +84,11 @@ struct score {
   int bonus_passed = 0;               // of the bonus criteria, which no pass depends on
   int bonus_total = 0;
   bool passed = false;                // graded, and every required criterion passes
+
+  // Marks, for every format CI reads: a point per required criterion, and
+  // one more per bonus criterion met (extra credit above the maximum).
+  int points() const { return criteria_passed + bonus_passed; }
+  int max_points() const { return criteria_total; }
 };
 score score_of(verdict const& v);
 

@@ -6,9 +6,12 @@
 #include "catalog.hpp"
 #include "files.hpp"
 #include "grade.hpp"
+#include "mark.hpp"
+#include "mark_formats.hpp"
 #include "report_json.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -170,4 +173,88 @@ TEST_CASE("code that does not compile gets the compiler's first error", "[scenar
   CHECK(v.result == verdict::outcome::did_not_compile);
   CHECK(v.detail.find("error") != std::string::npos);
   CHECK(v.detail.find("scenario.cpp") != std::string::npos);
+}
+
+namespace {
+
+// A verdict as the machine-independent golden files of marking hold it.
+verdict scrubbed(verdict v)
+{
+  v.build_seconds = v.run_seconds = 0;
+  v.log = v.sandbox = "";
+  if (!v.detail.empty()) v.detail = "(not empty)";
+  auto scrub = [](case_result& c) {
+    c.seconds = 0;
+    c.output_tail = c.output_tail.empty() ? "" : "(not empty)";
+    for (auto& f : c.failures) {
+      f.file = fs::path(f.file).filename().string();
+      f.line = 0;
+      if (!f.transcript.empty()) f.transcript = "(not empty)";
+    }
+  };
+  for (auto& cv : v.criteria)
+    for (auto& c : cv.cases) scrub(c);
+  for (auto& c : v.untagged) scrub(c);
+  return v;
+}
+
+} // namespace
+
+TEST_CASE("marking renders the same totals in every format", "[scenarios][mark]")
+{
+  // A task that passes some criteria, one that does not compile, one whose
+  // bonus is half met: 1 + 0 + 1 points of 3 + 1 + 1, one bonus point extra.
+  marking m;
+  m.submission = "/submission";
+  for (auto id : {"task-91", "task-96", "task-97"}) m.verdicts.push_back(scrubbed(graded(id)));
+  m.ws.ignored = {"exercises/task-91/test/scenario.cpp"};
+
+  bool const update = std::getenv("WORKBOOK_UPDATE_GOLDEN") != nullptr;
+  for (auto format : mark_formats) {
+    DYNAMIC_SECTION(format)
+    {
+      auto const text = render_marking(m, format);
+      fs::path const golden = scenarios / "golden" / fmt::format("marking.{}", format == "junit" ? "xml" : std::string(format) + ".json");
+      if (update) std::ofstream(golden) << text;
+      CHECK(text == read_file_or_empty(golden));
+    }
+  }
+  auto const own = nlohmann::json::parse(render_marking(m, "json"));
+  auto const gradescope = nlohmann::json::parse(render_marking(m, "gradescope"));
+  auto const exercism = nlohmann::json::parse(render_marking(m, "exercism"));
+  CHECK(own["score"] == 3);
+  CHECK(own["max_score"] == 5);
+  CHECK(gradescope["score"] == own["score"]);
+  CHECK(gradescope["max_score"] == own["max_score"]);
+  int points = 0;
+  for (auto const& t : gradescope["tests"]) points += t["score"].get<int>();
+  CHECK(points == own["score"]);
+  CHECK(exercism["status"] == "error");  // task-96 did not compile
+  CHECK_FALSE(exercism["message"].get<std::string>().empty());
+  auto const junit = render_marking(m, "junit");
+  CHECK(junit.find(R"(<testsuite name="task-96" tests="1" failures="0" errors="1")") != std::string::npos);
+}
+
+TEST_CASE("a case that fails and then passes counts as passed, flagged flaky", "[mark]")
+{
+  verdict v = scrubbed(graded("task-91"));
+  auto& ac2 = v.criteria[1];
+  REQUIRE_FALSE(ac2.passed);
+  std::vector<case_result> rerun = ac2.cases;
+  for (auto& c : rerun) c.status = case_status::passed;
+  rerun_failures_once(v, rerun);
+  CHECK(v.criteria[1].passed);
+  CHECK(v.criteria[1].cases.front().flaky);
+  CHECK_FALSE(v.criteria[0].cases.front().flaky);
+}
+
+TEST_CASE("output kept for a format keeps its head and its tail", "[mark]")
+{
+  std::string const text = "first line\n" + std::string(10000, 'x') + "\nthe failure at the end";
+  auto const kept = bounded_output(text, 500);
+  CHECK(kept.size() <= 500);
+  CHECK(kept.starts_with("first line"));
+  CHECK(kept.ends_with("the failure at the end"));
+  CHECK(kept.find("bytes elided]") != std::string::npos);
+  CHECK(bounded_output("short", 500) == "short");
 }

@@ -1,0 +1,132 @@
+#include "mark.hpp"
+#include "grade.hpp"
+#include "mark_formats.hpp"
+#include "terminal.hpp"
+#include "verbs.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace grader {
+
+void rerun_failures_once(verdict& v, std::vector<case_result> const& rerun)
+{
+  for (auto& cv : v.criteria) {
+    for (auto& c : cv.cases) {
+      auto const again = std::find_if(rerun.begin(), rerun.end(), [&](case_result const& r) { return r.name == c.name; });
+      if (again == rerun.end() || again->status != case_status::passed) continue;
+      c.status = case_status::passed;
+      c.flaky = true;
+    }
+    cv.passed = v.result == verdict::outcome::graded && criterion_holds(cv.cases);
+  }
+}
+
+namespace {
+
+// Failed and crashed cases may be flaky; a time-out is not run again (it
+// would cost its whole limit a second time).
+std::vector<std::string> worth_rerunning(verdict const& v)
+{
+  std::vector<std::string> names;
+  for (auto const& cv : v.criteria)
+    for (auto const& c : cv.cases)
+      if (c.status == case_status::failed || c.status == case_status::crashed) names.push_back(c.name);
+  return names;
+}
+
+verdict mark_task(workbook_paths const& paths, task const& t)
+{
+  term::progress("marking " + t.id + "…");
+  verdict v = grade(paths, t, "stub");
+  auto const again = worth_rerunning(v);
+  if (v.result == verdict::outcome::graded && !again.empty()) {
+    term::progress(fmt::format("marking {}: running {} failed case{} again…", t.id, again.size(), again.size() == 1 ? "" : "s"));
+    auto const rerun = grade(paths, t, "stub", {.build_first = false, .only_cases = again});
+    std::vector<case_result> cases;
+    for (auto const& cv : rerun.criteria) cases.insert(cases.end(), cv.cases.begin(), cv.cases.end());
+    rerun_failures_once(v, cases);
+  }
+  term::progress_done();
+  return v;
+}
+
+std::vector<std::string> tasks_to_mark(catalog const& cat, mark_options const& o)
+{
+  return o.all || o.tasks.empty() ? cat.ids() : o.tasks;
+}
+
+bool write_results(fs::path const& file, std::string const& text)
+{
+  auto const partial = fs::path(file.string() + ".partial");
+  std::error_code ec;
+  if (file.has_parent_path()) fs::create_directories(file.parent_path(), ec);
+  {
+    std::ofstream out(partial, std::ios::binary);
+    out << text;
+    if (!out) return false;
+  }
+  fs::rename(partial, file, ec);
+  return !ec;
+}
+
+void print_summary(marking const& m)
+{
+  for (auto const& v : m.verdicts) {
+    auto const s = score_of(v);
+    std::printf("  %s  %d/%d%s%s\n", v.task.c_str(), s.points(), s.max_points(),
+                v.result == verdict::outcome::graded ? "" : fmt::format("  ({})", outcome_word(v.result)).c_str(),
+                s.bonus_total ? fmt::format("  bonus {}/{}", s.bonus_passed, s.bonus_total).c_str() : "");
+  }
+  if (!m.ws.ignored.empty())
+    std::printf("ignored (not the student's to edit): %s\n", fmt::format("{}", fmt::join(m.ws.ignored, ", ")).c_str());
+  if (!m.ws.missing.empty())
+    std::printf("missing from the submission (the original stub stood in): %s\n",
+                fmt::format("{}", fmt::join(m.ws.missing, ", ")).c_str());
+}
+
+} // namespace
+
+int cmd_mark(context const& ctx, task const*, verb_options const& options)
+{
+  mark_options o = options.mark;
+  o.tasks = options.tasks;
+  if (std::find(mark_formats.begin(), mark_formats.end(), o.format) == mark_formats.end()) {
+    std::fprintf(stderr, "grader mark: no format '%s'; choose one of %s\n", o.format.c_str(),
+                 fmt::format("{}", fmt::join(mark_formats, ", ")).c_str());
+    return exit_usage;
+  }
+  auto const started = std::chrono::steady_clock::now();
+  marking m;
+  m.submission = fs::absolute(o.submission);
+  auto const ids = tasks_to_mark(ctx.cat, o);
+  m.ws = prepare_workspace(ctx.paths.root, ctx.cat, m.submission, ids, ctx.paths.root / "build" / "mark" / "tree");
+  if (!m.ws.error.empty()) {
+    std::fprintf(stderr, "grader mark: %s\n", m.ws.error.c_str());
+    return exit_usage;
+  }
+  catalog const pristine(m.ws.root);
+  // The workspace's own build directory, whatever the environment says of the trusted one's.
+  workbook_paths paths = ctx.paths;
+  paths.root = m.ws.root;
+  paths.build_dir = m.ws.root / "build" / ctx.paths.preset;
+  for (auto const& id : ids)
+    if (task const* t = pristine.find(id)) m.verdicts.push_back(mark_task(paths, *t));
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  print_summary(m);
+  if (!write_results(o.output, render_marking(m, o.format))) {
+    std::fprintf(stderr, "grader mark: could not write %s\n", o.output.c_str());
+    return exit_usage;
+  }
+  std::printf("%s results: %s\n", o.format.c_str(), o.output.c_str());
+  return exit_pass;
+}
+
+} // namespace grader

@@ -1,0 +1,40 @@
+// A submission marked against pristine tests. The workspace is a copy of the
+// trusted workbook (tests, contracts, harness, CMake: everything but build
+// output) into which only the files a student is meant to edit are taken
+// from the submission: each marked task's stub sources and NOTES.md. A
+// submission that rewrote its tests or its contract is marked as if it had
+// not; the changes it made there are listed as ignored.
+#pragma once
+
+#include "catalog.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace grader {
+
+// The files a student edits in a task, relative to the workbook root.
+std::vector<std::filesystem::path> editable_files(task const& t);
+
+struct workspace {
+  std::filesystem::path root;                     // the trusted tree with the submission's files in it
+  std::vector<std::string> taken;                 // relative paths taken from the submission
+  std::vector<std::string> ignored;               // submitted files that differ from the trusted ones and are not the student's to edit
+  std::vector<std::string> missing;               // editable files the submission lacks (the trusted stub stands in)
+  std::string error;                              // why no workspace could be made
+};
+
+// Makes (or brings up to date) the workspace at `where`. Files whose content
+// did not change keep their time stamps, so marking again builds only what
+// changed.
+workspace prepare_workspace(std::filesystem::path const& trusted, catalog const& cat,
+                            std::filesystem::path const& submission, std::vector<std::string> const& task_ids,
+                            std::filesystem::path const& where);
+
+// Every file of a workbook tree, relative: git's view (tracked, and
+// untracked but not ignored) in a git checkout, else a walk that skips
+// build output, .git and .grader.
+std::vector<std::string> workbook_files(std::filesystem::path const& root);
+
+} // namespace grader

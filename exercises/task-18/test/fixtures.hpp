@@ -1,0 +1,621 @@
+// Task 18 · test helpers: a fake upstream that answers by target and can
+// hold a call until the test releases it (so a probe stays in flight while
+// a thousand other calls arrive), a clock that moves only when told to and
+// can make the threads that read it meet, a log of the breaker's
+// transitions, and a caller that waits for an answer a bounded time and
+// notices a handler the breaker dropped without calling it.
+//
+// The fake upstream answers
+//   /status/N    a response with status N at once (body "status N from the upstream")
+//   /refused     the error connection_refused at once (a transport failure)
+//   /hold...     nothing until release_all() or fail_all(), or until the
+//                caller cancels (then operation_aborted, as a transport would)
+#pragma once
+
+#include "breaker.hpp"
+
+#include <workbook/eventually.hpp>
+#include <workbook/io_threads.hpp>
+#include <workbook/manual_clock.hpp>
+#include <workbook/round_tripper.hpp>
+#include <workbook/transcript.hpp>
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/beast/http/status.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace task18_test {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+using task18::breaker_state;
+using std::chrono::milliseconds;
+using namespace std::chrono_literals;
+
+inline asio::ip::tcp::endpoint local(unsigned short port) { return {asio::ip::make_address("127.0.0.1"), port}; }
+
+inline workbook::client_request get(std::string const& target)
+{
+  workbook::client_request r;
+  r.message = {http::verb::get, target, 11};
+  r.message.set(http::field::host, "127.0.0.1");
+  return r;
+}
+
+inline std::string describe(error_code ec) { return ec.message() + " [" + ec.category().name() + ":" + std::to_string(ec.value()) + "]"; }
+
+inline bool refused_by_breaker(error_code ec) { return ec == task18::breaker_errc::open; }
+
+// ---------------------------------------------------------------- the clock
+
+// A manual clock for breaker_options::clock. gather(n, within) makes the
+// next readings meet: each of them waits until n threads are reading the
+// clock at once, or until `within` has passed since the first arrived.
+// Reading a clock can take that long on a loaded machine (a preempted
+// thread); here it does on purpose, so that a breaker that reads the clock
+// between deciding "the period is over" and claiming the probe shows it.
+class test_clock {
+public:
+  using time_point = task18::clock_type::time_point;
+
+  time_point now()
+  {
+    readings_.fetch_add(1);
+    std::unique_lock lock(mutex_);
+    if (gathering_) {
+      if (arrived_ == 0) window_end_ = std::chrono::steady_clock::now() + within_;
+      ++arrived_;
+      met_ = std::max(met_, arrived_);
+      if (arrived_ < callers_) cv_.wait_until(lock, window_end_, [&] { return !gathering_; });
+      gathering_ = false;  // the window closes for everyone as soon as it ends for one
+      cv_.notify_all();
+    }
+    return clock_.now();
+  }
+
+  void advance(task18::clock_type::duration d) { clock_.advance(d); }
+
+  void gather(int callers, milliseconds within)
+  {
+    std::lock_guard lock(mutex_);
+    gathering_ = true;
+    callers_ = callers;
+    within_ = within;
+    arrived_ = 0;
+    met_ = 0;
+  }
+  // The most threads that were reading the clock at once during the last gather.
+  int met() const
+  {
+    std::lock_guard lock(mutex_);
+    return met_;
+  }
+  int readings() const { return readings_.load(); }
+
+  // What breaker_options::clock is given.
+  std::function<time_point()> function()
+  {
+    return [this] { return now(); };
+  }
+
+private:
+  workbook::manual_clock clock_;
+  std::atomic<int> readings_{0};
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  bool gathering_ = false;
+  int callers_ = 0;
+  int arrived_ = 0;
+  int met_ = 0;
+  milliseconds within_{};
+  std::chrono::steady_clock::time_point window_end_{};
+};
+
+// ---------------------------------------------------------------- the transitions
+
+class transitions {
+public:
+  struct entry {
+    breaker_state from, to;
+    std::optional<breaker_state> state_inside;  // what state() said inside the callback
+  };
+
+  std::function<void(breaker_state, breaker_state)> callback()
+  {
+    return [this](breaker_state from, breaker_state to) {
+      std::optional<breaker_state> inside;
+      if (auto const* b = watched_.load()) inside = b->state();
+      std::lock_guard lock(mutex_);
+      entries_.push_back({from, to, inside});
+    };
+  }
+  // Lets the callback read b.state() each time it is called.
+  void watch(task18::circuit_breaker const& b) { watched_.store(&b); }
+
+  std::vector<entry> entries() const
+  {
+    std::lock_guard lock(mutex_);
+    return entries_;
+  }
+  std::size_t size() const
+  {
+    std::lock_guard lock(mutex_);
+    return entries_.size();
+  }
+  // "closed→open, open→half_open", or "(none)".
+  std::string text() const
+  {
+    std::string out;
+    for (auto const& e : entries()) {
+      if (!out.empty()) out += ", ";
+      out += std::string(task18::to_string(e.from)) + "→" + task18::to_string(e.to);
+    }
+    return out.empty() ? "(none)" : out;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::vector<entry> entries_;
+  std::atomic<task18::circuit_breaker const*> watched_{nullptr};
+};
+
+inline std::string sequence_text(std::vector<std::pair<breaker_state, breaker_state>> const& steps)
+{
+  std::string out;
+  for (auto const& [from, to] : steps) {
+    if (!out.empty()) out += ", ";
+    out += std::string(task18::to_string(from)) + "→" + task18::to_string(to);
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+// ---------------------------------------------------------------- answers
+
+// Handlers destroyed without being called, in this process: a test that
+// waits for a call to arrive somewhere stops waiting when its handler is
+// gone, and says so.
+inline std::atomic<int>& dropped_handlers()
+{
+  static std::atomic<int> count{0};
+  return count;
+}
+
+struct answer {
+  bool completed = false;  // the handler ran within the wait
+  bool dropped = false;    // the handler was destroyed without being called
+  error_code ec;
+  int status = 0;
+  std::string body;
+  std::string upstream_header;  // the response's X-Upstream field
+  std::thread::id thread;       // where the handler ran
+
+  std::string describe() const
+  {
+    if (dropped) return "no answer: the breaker destroyed the handler without calling it";
+    if (!completed) return "no answer within the wait";
+    if (ec) return "error: " + task18_test::describe(ec);
+    return std::to_string(status) + " \"" + body + "\"";
+  }
+};
+
+// Where a call's answer lands. The handler given to the breaker (a
+// reporter) fills it, or marks it dropped when it is destroyed uncalled.
+class answer_box {
+public:
+  void set(answer a)
+  {
+    std::lock_guard lock(mutex_);
+    if (result_ || dropped_) return;
+    result_ = std::move(a);
+    cv_.notify_all();
+  }
+  void drop()
+  {
+    std::lock_guard lock(mutex_);
+    if (result_ || dropped_) return;
+    dropped_ = true;
+    dropped_handlers().fetch_add(1);
+    cv_.notify_all();
+  }
+  answer wait(milliseconds within)
+  {
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, within, [&] { return result_ || dropped_; });
+    if (result_) return *result_;
+    answer a;
+    a.dropped = dropped_;
+    return a;
+  }
+  bool done() const
+  {
+    std::lock_guard lock(mutex_);
+    return result_ || dropped_;
+  }
+
+  std::shared_ptr<asio::cancellation_signal> signal = std::make_shared<asio::cancellation_signal>();
+  int caller = 0;  // transcript connection, 0: none
+
+private:
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::optional<answer> result_;
+  bool dropped_ = false;
+};
+
+class reporter {
+public:
+  explicit reporter(std::shared_ptr<answer_box> box) : box_(std::move(box)) {}
+  reporter(reporter&&) noexcept = default;
+  reporter& operator=(reporter&&) noexcept = default;
+  reporter(reporter const&) = delete;
+  reporter& operator=(reporter const&) = delete;
+  ~reporter()
+  {
+    if (box_) box_->drop();
+  }
+
+  void operator()(error_code ec, workbook::client_response response)
+  {
+    auto box = std::move(box_);
+    answer a;
+    a.completed = true;
+    a.ec = ec;
+    a.status = static_cast<int>(response.result_int());
+    a.body = response.body();
+    if (auto it = response.find("X-Upstream"); it != response.end()) a.upstream_header = std::string(it->value());
+    a.thread = std::this_thread::get_id();
+    if (box->caller != 0) workbook::transcript::record(box->caller, workbook::transcript::direction::received, a.describe());
+    box->set(std::move(a));
+  }
+
+private:
+  std::shared_ptr<answer_box> box_;
+};
+
+// A call in flight: wait for its answer, or cancel it.
+class pending {
+public:
+  pending(std::shared_ptr<answer_box> box, asio::any_io_executor cancel_on)
+      : box_(std::move(box)), cancel_on_(std::move(cancel_on))
+  {
+  }
+  answer wait(milliseconds within = 1s) { return box_->wait(within); }
+  bool done() const { return box_->done(); }
+  // Emits a terminal cancellation on the handler's slot, on `cancel_on`
+  // (the executor the upstream runs on: a slot is not thread-safe).
+  void cancel()
+  {
+    if (box_->caller != 0) workbook::transcript::note(box_->caller, "the caller cancels the call");
+    asio::post(cancel_on_, [signal = box_->signal] { signal->emit(asio::cancellation_type::terminal); });
+  }
+
+private:
+  std::shared_ptr<answer_box> box_;
+  asio::any_io_executor cancel_on_;
+};
+
+// Starts request on rt with a handler bound to the box's cancellation slot
+// (and to `handler_executor`, when given).
+inline pending start(workbook::round_tripper& rt, workbook::client_request request, asio::any_io_executor cancel_on,
+                     int caller = 0, std::optional<asio::any_io_executor> handler_executor = std::nullopt)
+{
+  auto box = std::make_shared<answer_box>();
+  box->caller = caller;
+  if (caller != 0)
+    workbook::transcript::record(caller, workbook::transcript::direction::sent,
+                                 std::string(request.message.method_string()) + " " + std::string(request.message.target()));
+  auto handler = asio::bind_cancellation_slot(box->signal->slot(), reporter(box));
+  if (handler_executor) rt.async_round_trip(std::move(request), asio::bind_executor(*handler_executor, std::move(handler)));
+  else rt.async_round_trip(std::move(request), std::move(handler));
+  return pending(box, std::move(cancel_on));
+}
+
+// ---------------------------------------------------------------- the fake upstream
+
+class fake_upstream : public workbook::round_tripper {
+public:
+  explicit fake_upstream(asio::io_context& ioc)
+      : ioc_(ioc), strand_(asio::make_strand(ioc)), id_(workbook::transcript::open_connection("upstream"))
+  {
+  }
+
+  // Calls that reached the upstream, held ones included.
+  int calls() const { return calls_.load(); }
+  // Calls held now.
+  int held() const { return held_count_.load(); }
+  // Where the upstream's own work runs: cancel a held call there.
+  asio::any_io_executor executor() const { return strand_; }
+  // Stop writing every call into the transcript (for the tests that make a thousand).
+  void quiet(bool q) { quiet_.store(q); }
+
+  // Answers every held call with `status`, or fails it with `ec`; or only
+  // the held calls whose target begins with `prefix`.
+  void release_all(int status) { release("/hold", status); }
+  void fail_all(error_code ec) { fail("/hold", ec); }
+  void release(std::string prefix, int status)
+  {
+    asio::post(strand_, [this, prefix, status] {
+      for (auto& h : take_held(prefix)) complete(std::move(h), {}, make_response(status));
+    });
+  }
+  void fail(std::string prefix, error_code ec)
+  {
+    asio::post(strand_, [this, prefix, ec] {
+      for (auto& h : take_held(prefix)) complete(std::move(h), ec, {});
+    });
+  }
+
+protected:
+  void do_round_trip(workbook::client_request request, workbook::round_trip_handler handler) override
+  {
+    calls_.fetch_add(1);
+    std::string target(request.message.target());
+    note(workbook::transcript::direction::received, std::string(request.message.method_string()) + " " + target);
+    asio::post(strand_, [this, target, handler = std::move(handler)]() mutable { serve(target, std::move(handler)); });
+  }
+
+private:
+  // On the strand, from here down.
+  void serve(std::string const& target, workbook::round_trip_handler handler)
+  {
+    if (target.rfind("/status/", 0) == 0) {
+      complete(std::move(handler), {}, make_response(std::stoi(target.substr(8))));
+    } else if (target == "/refused") {
+      complete(std::move(handler), asio::error::connection_refused, {});
+    } else if (target.rfind("/hold", 0) == 0) {
+      auto const id = next_id_++;
+      auto slot = asio::get_associated_cancellation_slot(handler);
+      if (slot.is_connected()) slot.assign([this, id](asio::cancellation_type) { cancel(id); });
+      held_.emplace(id, held_call{target, std::move(handler)});
+      held_count_.fetch_add(1);
+    } else {
+      complete(std::move(handler), {}, make_response(400));
+    }
+  }
+
+  // From the slot's handler: complete later, not inside it (complete()
+  // clears the slot, which would destroy the handler that is running).
+  void cancel(std::uint64_t id)
+  {
+    auto it = held_.find(id);
+    if (it == held_.end()) return;
+    auto handler = std::move(it->second.handler);
+    held_.erase(it);
+    held_count_.fetch_sub(1);
+    asio::post(strand_, [this, handler = std::move(handler)]() mutable {
+      complete(std::move(handler), asio::error::operation_aborted, {});
+    });
+  }
+
+  std::vector<workbook::round_trip_handler> take_held(std::string const& prefix)
+  {
+    std::vector<workbook::round_trip_handler> out;
+    for (auto it = held_.begin(); it != held_.end();) {
+      if (it->second.target.rfind(prefix, 0) == 0) {
+        out.push_back(std::move(it->second.handler));
+        it = held_.erase(it);
+        held_count_.fetch_sub(1);
+      } else {
+        ++it;
+      }
+    }
+    return out;
+  }
+
+  void complete(workbook::round_trip_handler handler, error_code ec, workbook::client_response response)
+  {
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected()) slot.clear();
+    if (ec) note(workbook::transcript::direction::sent, "error: " + describe(ec));
+    else note(workbook::transcript::direction::sent, std::to_string(response.result_int()) + " \"" + response.body() + "\"");
+    // As a transport does: on the handler's own executor, never inline.
+    asio::post(ioc_, asio::append(std::move(handler), ec, std::move(response)));
+  }
+
+  static workbook::client_response make_response(int status)
+  {
+    workbook::client_response r;
+    r.version(11);
+    r.result(static_cast<unsigned>(status));
+    r.set("X-Upstream", "fake");
+    if (status >= 200 && status != 204 && status != 304) r.body() = "status " + std::to_string(status) + " from the upstream";
+    r.prepare_payload();
+    return r;
+  }
+
+  void note(workbook::transcript::direction dir, std::string text)
+  {
+    if (!quiet_.load()) workbook::transcript::record(id_, dir, text);
+  }
+
+  asio::io_context& ioc_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  int const id_;
+  std::atomic<int> calls_{0};
+  std::atomic<int> held_count_{0};
+  std::atomic<bool> quiet_{false};
+  struct held_call {
+    std::string target;
+    workbook::round_trip_handler handler;
+  };
+  std::map<std::uint64_t, held_call> held_;  // on the strand, in the order the calls arrived
+  std::uint64_t next_id_ = 1;
+};
+
+// ---------------------------------------------------------------- a breaker around the fake
+
+inline task18::breaker_options options_with(unsigned threshold, task18::clock_type::duration reset, test_clock& clock,
+                                            transitions& log)
+{
+  task18::breaker_options o;
+  o.failure_threshold = threshold;
+  o.reset_period = reset;
+  o.clock = clock.function();
+  o.on_state_change = log.callback();
+  return o;
+}
+
+// The io_context runs on two threads: completions, and so outcomes, are
+// counted on either of them.
+struct rig {
+  explicit rig(unsigned threshold = 5, task18::clock_type::duration reset = 30s)
+      : breaker(ioc.get_executor(), upstream, options_with(threshold, reset, clock, log))
+  {
+    log.watch(breaker);
+  }
+
+  // Calls target and waits up to `within` for the answer.
+  answer call(std::string const& target, milliseconds within = 1s)
+  {
+    return start(target).wait(within);
+  }
+  // Calls target and requires an answer, whatever it is (a response, an
+  // error, a refusal); says what came instead when there is none.
+  answer must_answer(std::string const& target)
+  {
+    auto a = call(target);
+    INFO("GET " << target << " -> " << a.describe() << "; state() is then " << task18::to_string(breaker.state()));
+    REQUIRE(a.completed);
+    return a;
+  }
+  pending start(std::string const& target) { return task18_test::start(breaker, get(target), upstream.executor(), caller); }
+
+  // Waits until n calls are held by the upstream; false after `within`,
+  // or as soon as the breaker has dropped a handler (such a call will
+  // never arrive).
+  bool until_held(int n, milliseconds within = 1s)
+  {
+    bool const held = workbook::eventually(
+        [&] { return upstream.held() == n || dropped_handlers().load() > dropped_before; }, within);
+    UNSCOPED_INFO("the upstream holds " << upstream.held() << " calls; waited for " << n
+                                        << (dropped_handlers().load() > dropped_before
+                                                ? " (the breaker destroyed a handler without calling it)"
+                                                : ""));
+    return held && upstream.held() == n;
+  }
+
+  // `threshold` failures in a row: the breaker is open. Returns false (and
+  // says why) when it is not.
+  bool open_it(unsigned threshold = 5)
+  {
+    for (unsigned i = 0; i < threshold; ++i) {
+      auto a = call("/status/500");
+      if (!a.completed || a.status != 500) {
+        UNSCOPED_INFO("failure " << i + 1 << " of " << threshold << " to open the breaker: " << a.describe());
+        return false;
+      }
+    }
+    UNSCOPED_INFO("after " << threshold << " answers of 500, state() is " << task18::to_string(breaker.state()));
+    return breaker.state() == breaker_state::open;
+  }
+
+  int const dropped_before = dropped_handlers().load();
+  asio::io_context ioc;
+  fake_upstream upstream{ioc};
+  test_clock clock;
+  transitions log;
+  int caller = workbook::transcript::open_connection("caller");
+  task18::circuit_breaker breaker;
+  workbook::io_threads threads{ioc, 2};  // last: joined first
+};
+
+// Counts the answers of many calls made without waiting for each.
+struct tally {
+  std::atomic<int> refused{0};   // breaker_errc::open
+  std::atomic<int> answered{0};  // any response
+  std::atomic<int> ok{0};        // a 200
+  std::atomic<int> errors{0};    // any other error
+  std::atomic<int> dropped{0};   // handlers destroyed uncalled
+
+  int completed() const { return refused + answered + errors; }
+  std::string describe() const
+  {
+    std::ostringstream out;
+    out << refused << " refused by the breaker, " << answered << " answered by the upstream (" << ok << " with 200), "
+        << errors << " other errors, " << dropped << " handlers dropped uncalled";
+    return out.str();
+  }
+};
+
+// A handler for fire-and-forget calls that adds its answer to a tally.
+class counting_handler {
+public:
+  explicit counting_handler(std::shared_ptr<tally> t) : t_(std::move(t)) {}
+  counting_handler(counting_handler&&) noexcept = default;
+  counting_handler& operator=(counting_handler&&) noexcept = default;
+  ~counting_handler()
+  {
+    if (!t_) return;
+    t_->dropped.fetch_add(1);
+    dropped_handlers().fetch_add(1);
+  }
+  void operator()(error_code ec, workbook::client_response response)
+  {
+    auto t = std::move(t_);
+    if (refused_by_breaker(ec)) t->refused.fetch_add(1);
+    else if (ec) t->errors.fetch_add(1);
+    else {
+      t->answered.fetch_add(1);
+      if (response.result_int() == 200) t->ok.fetch_add(1);
+    }
+  }
+
+private:
+  std::shared_ptr<tally> t_;
+};
+
+// `threads` threads, released together, each making `per_thread` calls to
+// target without waiting for their answers; returns once all are made.
+inline void call_from_threads(task18::circuit_breaker& breaker, std::string const& target, int threads, int per_thread,
+                              std::shared_ptr<tally> const& t)
+{
+  std::mutex m;
+  std::condition_variable cv;
+  bool go = false;
+  std::vector<std::thread> callers;
+  for (int i = 0; i < threads; ++i)
+    callers.emplace_back([&] {
+      {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return go; });
+      }
+      for (int j = 0; j < per_thread; ++j) breaker.async_round_trip(get(target), counting_handler(t));
+    });
+  {
+    std::lock_guard lock(m);
+    go = true;
+  }
+  cv.notify_all();
+  for (auto& c : callers) c.join();
+}
+
+} // namespace task18_test

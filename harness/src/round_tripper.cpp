@@ -8,6 +8,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -147,7 +148,11 @@ void plain_transport::do_round_trip(client_request request, round_trip_handler h
     if (e) std::move(handler)(code_of(e), client_response{});
     else std::move(handler)(error_code{}, std::move(response));
   };
-  asio::co_spawn(impl_->executor, exchange(impl_, std::move(request)),
+  // Each exchange on a strand of its own: beast::tcp_stream's timer handler
+  // and the I/O it cuts short run as separate handlers, and on an io_context
+  // of several threads they must not run at once (a data race on the
+  // stream's state, and the timeout reported as operation_aborted).
+  asio::co_spawn(asio::make_strand(impl_->executor), exchange(impl_, std::move(request)),
                  asio::bind_executor(handler_executor, asio::bind_cancellation_slot(slot, std::move(complete))));
 }
 

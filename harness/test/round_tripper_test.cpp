@@ -117,3 +117,19 @@ TEST_CASE("round_tripper: an idle connection the upstream closed is replaced", "
   }
   CHECK(upstream.accepted() == 3);
 }
+
+TEST_CASE("round_tripper: a timeout is a timeout, on an io_context of several threads", "[round_tripper]")
+{
+  // The exchange runs on a strand: beast::tcp_stream's timer handler and the
+  // I/O it cuts short must not run at once on two threads (a data race on
+  // the stream's state, and the timeout reported as operation_aborted).
+  auto upstream = workbook::test_server::scripted(workbook::upstreams::silent());
+  asio::io_context ioc;
+  workbook::io_threads threads(ioc, 2);
+  workbook::plain_transport transport(ioc.get_executor(), local(upstream.port()), {4, 100ms});
+  for (int i = 0; i < 5; ++i) {
+    auto [ec, res] = trip(transport, get("/"));
+    INFO("exchange " << i << ": " << ec.message());
+    CHECK(ec == boost::beast::error::timeout);
+  }
+}

@@ -71,7 +71,8 @@ protected:
 // A plain HTTP/1.1 transport to one upstream: keeps up to `max_idle` idle
 // keep-alive connections and reuses them, opens one per request otherwise,
 // bounds each exchange with `timeout`. Safe to call from any thread; the
-// exchanges run on `executor`. What the tests of tasks 18-20 wrap.
+// exchanges run on `executor`, each on a strand of its own. What the tests
+// of tasks 18-20 wrap.
 class plain_transport : public round_tripper {
 public:
   struct options {

@@ -18,21 +18,19 @@
 //   curl -i http://127.0.0.1:8080/ ; kill %1
 #include "tuned_server.hpp"
 
-#include <boost/asio/signal_set.hpp>
+#include <workbook/serve.hpp>
+
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
-#include <string>
-#include <string_view>
 #include <thread>
-#include <vector>
 
 namespace {
 
@@ -53,65 +51,33 @@ task11::response ok(task11::request const& req)
   return res;
 }
 
-struct options {
-  unsigned short port = 0;
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  std::uint64_t fds = 65536;
-};
-
-int usage(char const* argv0)
-{
-  std::fprintf(stderr, "usage: %s [--port N] [--threads N] [--fds N]\n", argv0);
-  return 2;
-}
-
-bool parse_number(char const* text, unsigned long long max, unsigned long long& out)
-{
-  char* end = nullptr;
-  out = std::strtoull(text, &end, 10);
-  return end != text && *end == '\0' && out <= max;
-}
-
 } // namespace
 
 int main(int argc, char** argv)
 {
-  options opt;
-  for (int i = 1; i < argc; i += 2) {
-    std::string_view const name = argv[i];
-    if (i + 1 >= argc) return usage(argv[0]);
-    char const* const text = argv[i + 1];
-    unsigned long long value = 0;
-    if (name == "--port" && parse_number(text, 65535, value)) opt.port = static_cast<unsigned short>(value);
-    else if (name == "--threads" && parse_number(text, 1024, value) && value > 0) opt.threads = static_cast<unsigned>(value);
-    else if (name == "--fds" && parse_number(text, 1ull << 30, value) && value > 0) opt.fds = value;
-    else return usage(argv[0]);
-  }
+  unsigned short port = 0;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::uint64_t fds = 65536;
+  CLI::App app{"Task 11's server as a process: 200 \"ok\\n\" to every GET, with the production limits."};
+  app.add_option("--port", port, "Listen on 127.0.0.1:N (0: any free port)")->capture_default_str();
+  app.add_option("--threads", threads, "Threads running the io_context")->check(CLI::Range(1u, 1024u))->capture_default_str();
+  app.add_option("--fds", fds, "Open files wanted")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30))->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
 
   // First, before any socket: a descriptor per connection.
-  auto const fds = task11::raise_fd_limit(opt.fds);
+  auto const limit = task11::raise_fd_limit(fds);
   std::fprintf(stderr, "open files: soft limit %llu -> %llu (hard %llu)\n",
-               static_cast<unsigned long long>(fds.before), static_cast<unsigned long long>(fds.after),
-               static_cast<unsigned long long>(fds.hard));
-  if (!fds.message.empty()) std::fprintf(stderr, "open files: %s\n", fds.message.c_str());
+               static_cast<unsigned long long>(limit.before), static_cast<unsigned long long>(limit.after),
+               static_cast<unsigned long long>(limit.hard));
+  if (!limit.message.empty()) std::fprintf(stderr, "open files: %s\n", limit.message.c_str());
 
   try {
     net::io_context ioc;
-    task11::tuned_server server(ioc, {net::ip::make_address("127.0.0.1"), opt.port}, task11::server_limits{}, ok);
+    task11::tuned_server server(ioc, {net::ip::make_address("127.0.0.1"), port}, task11::server_limits{}, ok);
     server.start();
-
-    net::signal_set signals(ioc, SIGINT, SIGTERM);
-    signals.async_wait([&](boost::system::error_code ec, int) {
-      if (!ec) ioc.stop();
-    });
-
     std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(server.local_endpoint().port()));
     std::fflush(stdout);
-
-    std::vector<std::thread> threads;
-    for (unsigned i = 1; i < opt.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
-    ioc.run();
-    for (auto& t : threads) t.join();
+    workbook::run_until_signal(ioc, threads);
     // The server goes before the io_context; the connections still open are
     // closed as the io_context destroys their pending operations.
   } catch (std::exception const& e) {

@@ -17,71 +17,32 @@
 //   kill %1
 #include "records.hpp"
 
-#include <boost/asio/signal_set.hpp>
+#include <workbook/serve.hpp>
+
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
-#include <string_view>
 #include <thread>
-#include <vector>
-
-namespace {
-
-namespace net = task15::net;
-
-struct options {
-  unsigned short port = 0;
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-};
-
-int usage(char const* argv0)
-{
-  std::fprintf(stderr, "usage: %s [--port N] [--threads N]\n", argv0);
-  return 2;
-}
-
-bool parse_number(char const* text, unsigned long long max, unsigned long long& out)
-{
-  char* end = nullptr;
-  out = std::strtoull(text, &end, 10);
-  return end != text && *end == '\0' && out <= max;
-}
-
-} // namespace
 
 int main(int argc, char** argv)
 {
-  options opt;
-  for (int i = 1; i < argc; i += 2) {
-    std::string_view const name = argv[i];
-    if (i + 1 >= argc) return usage(argv[0]);
-    unsigned long long value = 0;
-    if (name == "--port" && parse_number(argv[i + 1], 65535, value)) opt.port = static_cast<unsigned short>(value);
-    else if (name == "--threads" && parse_number(argv[i + 1], 1024, value) && value > 0)
-      opt.threads = static_cast<unsigned>(value);
-    else return usage(argv[0]);
-  }
+  namespace net = task15::net;
+  unsigned short port = 0;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  CLI::App app{"Task 15's server as a process: make_record's records as JSON or NDJSON."};
+  app.add_option("--port", port, "Listen on 127.0.0.1:N (0: any free port)")->capture_default_str();
+  app.add_option("--threads", threads, "Threads running the io_context")->check(CLI::Range(1u, 1024u))->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
 
   try {
     net::io_context ioc;
-    task15::records_server server(ioc, {net::ip::make_address("127.0.0.1"), opt.port});
+    task15::records_server server(ioc, {net::ip::make_address("127.0.0.1"), port});
     server.start();
-
-    net::signal_set signals(ioc, SIGINT, SIGTERM);
-    signals.async_wait([&](boost::system::error_code ec, int) {
-      if (!ec) ioc.stop();
-    });
-
     std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(server.local_endpoint().port()));
     std::fflush(stdout);
-
-    std::vector<std::thread> threads;
-    for (unsigned i = 1; i < opt.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
-    ioc.run();
-    for (auto& t : threads) t.join();
+    workbook::run_until_signal(ioc, threads);
   } catch (std::exception const& e) {
     std::fprintf(stderr, "serve: %s\n", e.what());
     return 1;

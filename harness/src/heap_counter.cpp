@@ -15,16 +15,9 @@
 #include <atomic>
 #include <cstdint>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define WORKBOOK_HEAP_FROM_SANITIZER 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define WORKBOOK_HEAP_FROM_SANITIZER 1
-#endif
+#include <workbook/sanitizers.hpp>
 
-#if defined(WORKBOOK_HEAP_FROM_SANITIZER)
+#if defined(WORKBOOK_SANITIZED)
 #include <sanitizer/allocator_interface.h>
 #else
 #include <malloc.h>
@@ -39,8 +32,13 @@ namespace {
 std::atomic<std::int64_t> live{0};
 std::atomic<std::int64_t> peak{0};
 
+// The calling thread's allocations. Constant-initialized static TLS in the
+// executable: touching it from inside an allocation allocates nothing.
+thread_local std::uint64_t allocations_here = 0;
+
 void count_allocation(std::size_t size) noexcept
 {
+  ++allocations_here;
   auto const grown = static_cast<std::int64_t>(size);
   std::int64_t const now = live.fetch_add(grown, std::memory_order_relaxed) + grown;
   std::int64_t seen = peak.load(std::memory_order_relaxed);
@@ -62,10 +60,11 @@ namespace workbook::heap {
 std::size_t live_bytes() { return not_negative(live.load(std::memory_order_relaxed)); }
 std::size_t peak_bytes() { return not_negative(peak.load(std::memory_order_relaxed)); }
 void reset_peak() { peak.store(live.load(std::memory_order_relaxed), std::memory_order_relaxed); }
+std::uint64_t thread_allocations() { return allocations_here; }
 
 } // namespace workbook::heap
 
-#if defined(WORKBOOK_HEAP_FROM_SANITIZER)
+#if defined(WORKBOOK_SANITIZED)
 
 namespace {
 

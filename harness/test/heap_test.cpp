@@ -49,3 +49,23 @@ TEST_CASE("heap: allocations of other threads count, aligned ones too", "[heap]"
   kept.reset();
   CHECK(heap::live_bytes() < before + 64 * 1024);
 }
+
+TEST_CASE("heap: thread_allocations counts the calling thread's own allocations", "[heap]")
+{
+  auto const mine = heap::thread_allocations();
+  std::uint64_t theirs = 0;
+  std::thread worker([&] {
+    auto const start = heap::thread_allocations();
+    std::vector<std::unique_ptr<int>> blocks;
+    blocks.reserve(10);
+    for (int i = 0; i < 10; ++i) blocks.push_back(std::make_unique<int>(i));
+    theirs = heap::thread_allocations() - start;
+  });
+  worker.join();
+  CHECK(theirs == 11);  // the vector's storage and ten ints
+  auto const before = heap::thread_allocations();
+  volatile std::uint64_t x = 1;
+  for (int i = 0; i < 1000; ++i) x = x * 3;
+  CHECK(heap::thread_allocations() == before);
+  CHECK(before >= mine);
+}

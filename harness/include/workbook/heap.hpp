@@ -13,9 +13,21 @@
 //
 // The figures are the sizes the allocator really handed out, so a test
 // bounds what the process pays for.
+//
+// thread_allocations() counts the allocations of the calling thread alone,
+// for code that must allocate nothing at all (a signal handler): compare
+// two readings taken on that thread.
+//
+//   auto const before = workbook::heap::thread_allocations();
+//   ... run while SIGPROF interrupts this thread ...
+//   CHECK(workbook::heap::thread_allocations() == before);
+//
+// In a plain build it sees operator new only, not a direct malloc() (which
+// the C library's own functions use); under ASan/TSan it sees both.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace workbook::heap {
 
@@ -27,5 +39,8 @@ std::size_t peak_bytes();
 
 // Starts a new high-water mark at the present live_bytes().
 void reset_peak();
+
+// How many allocations the calling thread has made since it began.
+std::uint64_t thread_allocations();
 
 } // namespace workbook::heap

@@ -180,14 +180,18 @@ TEST_CASE("the hottest function under endpoint=/hash is task16::sha256_compress"
   auto const* hash = find(summary, task16::hash_label);
   REQUIRE(hash);
   REQUIRE_FALSE(hash->functions.empty());
-  CHECK(hash->functions.front().name == sha256_name);
+  // Under ThreadSanitizer a SIGPROF is delivered at the thread's next
+  // intercepted call, so the PC sampled is not always where the CPU went:
+  // which function is hottest is checked in the dev and asan builds only.
+  if (counts_are_approximate) WARN("ThreadSanitizer: the hottest function is not checked (signals arrive late)");
+  else CHECK(hash->functions.front().name == sha256_name);
 
   auto const table = parse_table(task16::format_profile(snap));
   INFO("format_profile() printed " << table.labels.size() << " label(s)" << (table.problem.empty() ? "" : "; " + table.problem));
   auto const* line = table.find(task16::hash_label);
   REQUIRE(line);
   REQUIRE_FALSE(line->functions.empty());
-  CHECK(line->functions.front().name == sha256_name);
+  if (!counts_are_approximate) CHECK(line->functions.front().name == sha256_name);
 }
 
 TEST_CASE("format_profile prints the table, the top functions of each label", "[AC4]")

@@ -180,14 +180,22 @@ TEST_CASE("a build that throws reaches every waiting caller and is not kept", "[
   credentials->hold();
   std::string errors[2];
   std::atomic<int> finished{0};
+  // Both callers may catch the same exception object (the build's, through
+  // a shared future); the last to leave its catch frees it. The latch keeps
+  // either from leaving before both have read it: libstdc++ counts the
+  // object's holders where ThreadSanitizer cannot see, and would report the
+  // free as a race with the other's what().
+  std::latch both_read(2);
   std::vector<std::jthread> callers;
   for (int i = 0; i < 2; ++i)
     callers.emplace_back([&, i] {
       try {
         p.pool.for_tenant("acme");
         errors[i] = "(returned a transport)";
+        both_read.arrive_and_wait();
       } catch (std::exception const& e) {
         errors[i] = e.what();
+        both_read.arrive_and_wait();
       }
       ++finished;
     });

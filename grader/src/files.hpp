@@ -10,6 +10,11 @@ namespace grader {
 // The whole file; nullopt when it cannot be opened.
 std::optional<std::string> read_file(std::filesystem::path const& p);
 
+// Writes `text` to a sibling file and renames it over `p`, so a reader sees
+// the old file or the new one, never half of one; false when it could not.
+// (progress.cpp keeps its own, which also fsyncs and throws.)
+bool write_file_atomically(std::filesystem::path const& p, std::string const& text);
+
 // The whole file, or "" when it cannot be opened.
 std::string read_file_or_empty(std::filesystem::path const& p);
 

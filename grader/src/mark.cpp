@@ -1,4 +1,5 @@
 #include "mark.hpp"
+#include "files.hpp"
 #include "grade.hpp"
 #include "mark_formats.hpp"
 #include "terminal.hpp"
@@ -63,20 +64,6 @@ std::vector<std::string> tasks_to_mark(catalog const& cat, mark_options const& o
   return o.all || o.tasks.empty() ? cat.ids() : o.tasks;
 }
 
-bool write_results(fs::path const& file, std::string const& text)
-{
-  auto const partial = fs::path(file.string() + ".partial");
-  std::error_code ec;
-  if (file.has_parent_path()) fs::create_directories(file.parent_path(), ec);
-  {
-    std::ofstream out(partial, std::ios::binary);
-    out << text;
-    if (!out) return false;
-  }
-  fs::rename(partial, file, ec);
-  return !ec;
-}
-
 void print_summary(marking const& m)
 {
   for (auto const& v : m.verdicts) {
@@ -121,7 +108,7 @@ int cmd_mark(context const& ctx, task const*, verb_options const& options)
     if (task const* t = pristine.find(id)) m.verdicts.push_back(mark_task(paths, *t));
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   print_summary(m);
-  if (!write_results(o.output, render_marking(m, o.format))) {
+  if (!write_file_atomically(o.output, render_marking(m, o.format))) {
     std::fprintf(stderr, "grader mark: could not write %s\n", o.output.c_str());
     return exit_usage;
   }

@@ -1,5 +1,6 @@
 #include "selftest.hpp"
 #include "task_checks.hpp"
+#include "files.hpp"
 #include "grade.hpp"
 #include "report_terminal.hpp"
 #include "terminal.hpp"
@@ -90,17 +91,6 @@ void check_own(check_log& t, workbook_paths const& paths, selftest_options const
   if (!options.quick && options.only.empty()) check_end_to_end(t, paths);
 }
 
-// The report for machines, written whole or not at all.
-bool write_report(check_log const& log, std::filesystem::path const& file)
-{
-  auto const partial = std::filesystem::path(file.string() + ".partial");
-  std::ofstream(partial) << log.to_json().dump(2) << "\n";
-  std::error_code ec;
-  std::filesystem::rename(partial, file, ec);
-  if (ec) std::fprintf(stderr, "grader: could not write the report %s: %s\n", file.c_str(), ec.message().c_str());
-  return !ec;
-}
-
 } // namespace
 
 int selftest(workbook_paths const& paths, catalog const& cat, selftest_options const& options)
@@ -114,7 +104,8 @@ int selftest(workbook_paths const& paths, catalog const& cat, selftest_options c
     if (options.own_tests) check_own(log, paths, options);
   }
   std::printf("\n%d passed, %d failed\n", log.passed(), log.failed());
-  bool const reported = options.report.empty() || write_report(log, options.report);
+  bool const reported = options.report.empty() || write_file_atomically(options.report, log.to_json().dump(2) + "\n");
+  if (!reported) std::fprintf(stderr, "grader: could not write the report %s\n", options.report.c_str());
   return log.failed() == 0 && reported ? 0 : 1;
 }
 

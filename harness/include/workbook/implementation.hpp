@@ -1,6 +1,7 @@
 // Which implementation a test binary holds: the student's stub, the
 // reference, or a mutant of the reference. The task's test TUs are linked
-// with each; the build generates implementation() for every binary.
+// with each; the build writes what implementation() returns beside every
+// binary (<binary>.variant).
 #pragma once
 
 #include <filesystem>

@@ -112,6 +112,26 @@ void clear()
   s.client_ports.clear();
 }
 
+std::string printable(std::string_view bytes, std::size_t max)
+{
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes.substr(0, max)) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\\') out += "\\\\";
+    else if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
+    else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0x0f];
+    }
+  }
+  if (bytes.size() > max) out += "... (" + std::to_string(bytes.size()) + " bytes)";
+  return out;
+}
+
 std::string render(std::vector<entry> const& entries, std::size_t max_body)
 {
   std::string out;

@@ -6,6 +6,7 @@
 
 #include <workbook/http.hpp>
 #include <workbook/io_threads.hpp>
+#include <workbook/transcript.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,8 @@
 #include <utility>
 
 namespace task10_test {
+
+using workbook::transcript::printable;
 
 namespace net = boost::asio;
 using json = nlohmann::json;
@@ -87,27 +90,6 @@ inline std::string error_problem(workbook::response const& res, int status,
       return "\"offset\" is " + body["offset"].dump() + ", expected " + std::to_string(*offset);
   }
   return "";
-}
-
-// A body for failure messages: bytes outside printable ASCII escaped, cut at 200.
-inline std::string printable(std::string const& s)
-{
-  std::string out;
-  static constexpr char hex[] = "0123456789abcdef";
-  for (unsigned char c : s.substr(0, 200)) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') out += static_cast<char>(c);
-    else if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 0x0f];
-    }
-  }
-  if (s.size() > 200) out += "... (" + std::to_string(s.size()) + " bytes)";
-  return out;
 }
 
 } // namespace task10_test

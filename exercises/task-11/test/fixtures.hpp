@@ -7,6 +7,7 @@
 
 #include "tuned_server.hpp"
 
+#include <workbook/elapsed.hpp>
 #include <workbook/http.hpp>
 #include <workbook/io_threads.hpp>
 #include <workbook/process.hpp>
@@ -46,11 +47,7 @@ namespace net = boost::asio;
 namespace http = boost::beast::http;
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
-
-inline milliseconds since(clock_type::time_point start)
-{
-  return std::chrono::duration_cast<milliseconds>(clock_type::now() - start);
-}
+using workbook::since;
 
 // ---------------------------------------------------------------- the application
 

@@ -7,6 +7,7 @@
 #include "h2_frames.hpp"
 
 #include <workbook/implementation.hpp>
+#include <workbook/transcript.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -24,6 +25,8 @@
 #include <vector>
 
 namespace task13_test {
+
+using workbook::transcript::printable;
 
 using task13::frame;
 using task13::frame_error;
@@ -345,23 +348,6 @@ inline std::string describe(decoded const& d)
   else out << "\n  then need_more, " << d.buffered << " bytes buffered";
   if (!d.threw.empty()) out << "\n  and it threw " << d.threw;
   return out.str();
-}
-
-// A short view of bytes: printable ASCII as it is, the rest in hex.
-inline std::string printable(std::string_view s, std::size_t max = 64)
-{
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s.substr(0, max)) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') out += static_cast<char>(c);
-    else {
-      out += "\\x";
-      out += digits[c >> 4];
-      out += digits[c & 0xf];
-    }
-  }
-  if (s.size() > max) out += "... (" + std::to_string(s.size()) + " bytes)";
-  return out;
 }
 
 } // namespace task13_test

@@ -9,6 +9,7 @@
 // runs Debian's chromium, headless, and is skipped where it is not installed.
 #include "fixtures.hpp"
 
+#include <workbook/browser.hpp>
 #include <workbook/eventually.hpp>
 #include <workbook/process.hpp>
 #include <workbook/skip.hpp>
@@ -20,20 +21,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include <csignal>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <mutex>
-#include <sstream>
-
-#include <fcntl.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 
 using namespace task14_test;
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -68,55 +59,6 @@ source.onmessage = (e) => {
 };
 </script>
 )";
-}
-
-// The browser, in a process group of its own, killed with its group when
-// the test ends (and by the kernel if the test process dies first).
-class browser {
-public:
-  browser(std::string const& program, fs::path const& profile, fs::path const& log, std::string const& url)
-  {
-    output_ = workbook::unique_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    workbook::spawn_options options;
-    options.argv = {program,
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--user-data-dir=" + profile.string(),
-                    url};
-    options.stdout_fd = output_.get();
-    options.child_setup = [](void*) { ::prctl(PR_SET_PDEATHSIG, SIGKILL); };
-    pid_ = workbook::spawn(options);
-  }
-  ~browser()
-  {
-    workbook::kill_group(pid_, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
-  browser(browser const&) = delete;
-  browser& operator=(browser const&) = delete;
-
-private:
-  workbook::unique_fd output_;
-  pid_t pid_ = -1;
-};
-
-// The last lines of a file, for a failure message.
-std::string tail_of(fs::path const& file, std::size_t lines = 15)
-{
-  std::ifstream in(file);
-  std::vector<std::string> all;
-  for (std::string line; std::getline(in, line);) all.push_back(line.substr(0, 200));
-  std::string out;
-  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += "\n  | " + all[i];
-  return out;
 }
 
 } // namespace
@@ -208,11 +150,10 @@ TEST_CASE("a browser's EventSource receives the events, and resumes with Last-Ev
   }
 
   workbook::temp_dir dir("task14-browser");
-  auto const log = dir.path() / "chromium.log";
   auto const start = clock_type::now();
   bool got_all = false;
   {
-    browser b(*chromium, dir.path() / "profile", log, "http://127.0.0.1:" + std::to_string(s.port) + "/");
+    workbook::headless_browser b(*chromium, dir.path(), "http://127.0.0.1:" + std::to_string(s.port) + "/");
     got_all = workbook::eventually(
         [&] {
           std::lock_guard lock(mutex);
@@ -225,7 +166,7 @@ TEST_CASE("a browser's EventSource receives the events, and resumes with Last-Ev
   std::lock_guard lock(mutex);
   INFO("after " << took.count() << " ms the page had reported " << reports << " times; the fullest report: "
                 << (seen.is_null() ? std::string("(none)") : seen.dump()) << "\nchromium's output, last lines:"
-                << tail_of(log));
+                << workbook::last_lines(dir.path() / "chromium.log"));
   REQUIRE(got_all);
   auto const& messages = seen["messages"];
   for (std::size_t i = 0; i < want; ++i) {

@@ -6,6 +6,7 @@
 
 #include "event_stream.hpp"
 
+#include <workbook/elapsed.hpp>
 #include <workbook/http.hpp>
 #include <workbook/io_threads.hpp>
 #include <workbook/process.hpp>
@@ -37,16 +38,9 @@ namespace task14_test {
 namespace net = boost::asio;
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
-
-inline milliseconds since(clock_type::time_point start)
-{
-  return std::chrono::duration_cast<milliseconds>(clock_type::now() - start);
-}
-
-inline milliseconds between(clock_type::time_point from, clock_type::time_point to)
-{
-  return std::chrono::duration_cast<milliseconds>(to - from);
-}
+using workbook::between;
+using workbook::since;
+using workbook::transcript::printable;
 
 // ---------------------------------------------------------------- what the server says
 
@@ -85,26 +79,6 @@ inline std::string data_as_received(std::string_view data)
       out += data[i];
     }
   }
-  return out;
-}
-
-// Bytes for failure messages: control characters escaped, cut at `max`.
-inline std::string printable(std::string_view s, std::size_t max = 300)
-{
-  std::string out;
-  static constexpr char hex[] = "0123456789abcdef";
-  for (unsigned char c : s.substr(0, max)) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\\') out += "\\\\";
-    else if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
-    else {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 0x0f];
-    }
-  }
-  if (s.size() > max) out += "... (" + std::to_string(s.size()) + " bytes)";
   return out;
 }
 

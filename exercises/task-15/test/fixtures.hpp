@@ -10,6 +10,7 @@
 
 #include "records.hpp"
 
+#include <workbook/elapsed.hpp>
 #include <workbook/eventually.hpp>
 #include <workbook/http.hpp>
 #include <workbook/io_threads.hpp>
@@ -49,11 +50,7 @@ namespace http = beast::http;
 using tcp = net::ip::tcp;
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
-
-inline milliseconds since(clock_type::time_point start)
-{
-  return std::chrono::duration_cast<milliseconds>(clock_type::now() - start);
-}
+using workbook::since;
 
 // ---------------------------------------------------------------- sizes
 

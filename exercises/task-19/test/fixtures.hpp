@@ -9,6 +9,7 @@
 
 #include "retry.hpp"
 
+#include <workbook/elapsed.hpp>
 #include <workbook/eventually.hpp>
 #include <workbook/http.hpp>
 #include <workbook/io_threads.hpp>
@@ -47,11 +48,7 @@ using boost::system::error_code;
 using std::chrono::milliseconds;
 using task19::microseconds;
 using clock_type = std::chrono::steady_clock;
-
-inline milliseconds since(clock_type::time_point start)
-{
-  return std::chrono::duration_cast<milliseconds>(clock_type::now() - start);
-}
+using workbook::since;
 
 inline microseconds micros_between(clock_type::time_point a, clock_type::time_point b)
 {

@@ -8,6 +8,7 @@
 
 #include "tenant_pool.hpp"
 
+#include <workbook/elapsed.hpp>
 #include <workbook/eventually.hpp>
 #include <workbook/io_threads.hpp>
 #include <workbook/manual_clock.hpp>
@@ -37,12 +38,8 @@ namespace net = boost::asio;
 namespace http = boost::beast::http;
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
+using workbook::since;
 using boost::system::error_code;
-
-inline milliseconds since(clock_type::time_point start)
-{
-  return std::chrono::duration_cast<milliseconds>(clock_type::now() - start);
-}
 
 // ---------------------------------------------------------------- tenants
 

@@ -46,6 +46,10 @@ void note(int connection, std::string_view text);
 std::vector<entry> snapshot();
 void clear();
 
+// Bytes for a failure message: printable ASCII as it is; \n, \r, \t and \\
+// escaped; any other byte as \xNN; cut after `max` bytes, with the size said.
+std::string printable(std::string_view bytes, std::size_t max = 300);
+
 // "[client 1] > GET / HTTP/1.1" / "[client 1] < HTTP/1.1 200 OK" / "* note",
 // bodies cut at max_body. ">" is what that side sent, "<" what it received.
 std::string render(std::vector<entry> const& entries, std::size_t max_body = 2048);

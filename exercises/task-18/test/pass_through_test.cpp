@@ -78,6 +78,12 @@ TEST_CASE("through a closed breaker answers and errors come back unchanged", "[A
 TEST_CASE("the caller's handler runs on the caller's executor", "[AC1]")
 {
   auto upstream = echoing_upstream();
+  // The caller's own io_context, on a thread of its own. Declared first, so
+  // it is destroyed last: the transport's threads, which post completions
+  // to it, are joined before it goes.
+  asio::io_context callers;
+  workbook::io_threads caller_thread(callers);
+
   asio::io_context ioc;  // the transport's
   workbook::plain_transport transport(ioc.get_executor(), local(upstream.port()));
   transitions log;
@@ -85,8 +91,6 @@ TEST_CASE("the caller's handler runs on the caller's executor", "[AC1]")
   task18::circuit_breaker breaker(ioc.get_executor(), transport, options_with(5, 30s, clock, log));
   workbook::io_threads threads(ioc);
 
-  asio::io_context callers;  // the caller's own, on a thread of its own
-  workbook::io_threads caller_thread(callers);
   std::promise<std::thread::id> id;
   asio::post(callers, [&] { id.set_value(std::this_thread::get_id()); });
   auto const callers_thread = id.get_future().get();

@@ -70,6 +70,7 @@ verdict grade(workbook_paths const& paths, task const& t, std::string const& var
   s.only_tag = options.only_tag;
   s.random_seed = options.random_seed;
   s.only_cases = options.only_cases;
+  s.sandbox = options.sandbox;
   s.case_limits = t.case_limits;
   auto const run = run_tests(s);
   verdict v = assess(t, run, variant);

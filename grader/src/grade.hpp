@@ -5,6 +5,7 @@
 #include "catalog.hpp"
 #include "paths.hpp"
 #include "run.hpp"
+#include "sandbox.hpp"
 #include "verdict.hpp"
 
 #include <optional>
@@ -22,6 +23,7 @@ struct grade_options {
   std::string only_tag;                  // "[AC3]": only that criterion's cases (proving a mutant fails it)
   std::optional<unsigned> random_seed;   // the cases in random order, reproducibly (finding order dependence)
   std::vector<std::string> only_cases;   // only the cases of these names (a rerun of those that failed)
+  sandbox_policy sandbox;                // what confines the test binary (marking confines it most)
 };
 
 // variant: "stub", "reference" or "mutant-<name>".

@@ -2,6 +2,7 @@
 #include "files.hpp"
 #include "grade.hpp"
 #include "mark_formats.hpp"
+#include "submission.hpp"
 #include "terminal.hpp"
 #include "verbs.hpp"
 
@@ -43,14 +44,43 @@ std::vector<std::string> worth_rerunning(verdict const& v)
   return names;
 }
 
+// A submission's code runs where it can change nothing the marking reads
+// and cannot read the references the workspace holds.
+sandbox_policy marking_sandbox(workbook_paths const& paths)
+{
+  sandbox_policy policy;
+  policy.confine_files = true;
+  policy.hidden = {paths.root / "solutions"};
+  return policy;
+}
+
+// The workspace holds the references (the build needs them), so a
+// submission could compile one in; the compiler's own dependency record
+// says whether it did.
+void refuse_if_references_read(workbook_paths const& paths, task const& t, verdict& v)
+{
+  if (v.result != verdict::outcome::graded) return;
+  auto const read = references_read(paths.root, paths.build_dir, t.id);
+  if (read.empty()) return;
+  verdict refused = assess(t, {}, "stub");
+  refused.result = verdict::outcome::did_not_compile;
+  refused.detail = fmt::format("the submission's code reads the reference solutions, which marking does not allow:\n  {}\n"
+                               "A submission may include its own task's files, the harness (<workbook/...>) and "
+                               "system headers.",
+                               fmt::join(read, "\n  "));
+  refused.log = v.log;
+  v = std::move(refused);
+}
+
 verdict mark_task(workbook_paths const& paths, task const& t)
 {
   term::progress("marking " + t.id + "…");
-  verdict v = grade(paths, t, "stub");
+  verdict v = grade(paths, t, "stub", {.sandbox = marking_sandbox(paths)});
+  refuse_if_references_read(paths, t, v);
   auto const again = worth_rerunning(v);
   if (v.result == verdict::outcome::graded && !again.empty()) {
     term::progress(fmt::format("marking {}: running {} failed case{} again…", t.id, again.size(), again.size() == 1 ? "" : "s"));
-    auto const rerun = grade(paths, t, "stub", {.build_first = false, .only_cases = again});
+    auto const rerun = grade(paths, t, "stub", {.build_first = false, .only_cases = again, .sandbox = marking_sandbox(paths)});
     std::vector<case_result> cases;
     for (auto const& cv : rerun.criteria) cases.insert(cases.end(), cv.cases.begin(), cv.cases.end());
     rerun_failures_once(v, cases);

@@ -104,9 +104,16 @@ void apply_event(events::event const& e, std::vector<case_result>& cases, int& c
 namespace {
 
 // The binary's cases, as --workbook-list gives them.
-std::optional<std::vector<case_result>> list_cases(fs::path const& exe, std::string& error)
+std::optional<std::vector<case_result>> list_cases(run_settings const& s, std::string& error)
 {
-  auto const r = workbook::run_process({exe.string(), events::list_flag}, std::chrono::seconds(10));
+  // Listing runs the binary's static initializers: under the same sandbox.
+  sandbox_policy policy = s.sandbox;
+  workbook::spawn_options o;
+  o.argv = sandboxed_command(policy, {s.executable.string(), std::string(events::list_flag)});
+  o.child_setup = &apply_in_child;
+  o.child_setup_arg = &policy;
+  auto r = workbook::run_process(std::move(o), std::chrono::seconds(10));
+  unwrap_exit(policy, r);
   if (r.timed_out) error = "listing its tests took more than 10 s (a static initializer that never returns?)";
   else if (r.signal) error = "crashed with " + signal_name(r.signal) + " before any test ran:\n" + last_lines(r.output, 15);
   if (!error.empty()) return std::nullopt;
@@ -185,7 +192,7 @@ pass_outcome run_pass(run_settings const& s, std::vector<case_result>& cases, cl
   out.log_offset = size_of(s.log);
   sandbox_policy policy = s.sandbox;
   workbook::run_options o;
-  o.spawn.argv = pass_arguments(s, cases);
+  o.spawn.argv = sandboxed_command(policy, pass_arguments(s, cases));
   o.spawn.env = {{events::env_var, events::grader_path}};
   o.spawn.extra_fd = pipe_fds[1];
   o.spawn.child_setup = &apply_in_child;
@@ -209,6 +216,7 @@ pass_outcome run_pass(run_settings const& s, std::vector<case_result>& cases, cl
     return std::min(case_deadline, run_deadline);
   };
   out.exit = workbook::run(std::move(o));   // closes both ends of the pipe
+  unwrap_exit(policy, out.exit);
   if (!out.exit.timed_out) out.case_timed_out = false;
   return out;
 }
@@ -276,7 +284,7 @@ run_result run_tests(run_settings const& s)
 {
   run_result result;
   auto const started = clock_type::now();
-  auto listed = list_cases(s.executable, result.error);
+  auto listed = list_cases(s, result.error);
   if (!listed) return result;
   result.started = true;
   result.cases = std::move(*listed);

@@ -6,8 +6,11 @@
 #include <workbook/process.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <set>
+#include <sstream>
+#include <stdexcept>
 
 namespace fs = std::filesystem;
 
@@ -70,10 +73,24 @@ std::vector<std::string> workbook_files(fs::path const& root)
 
 std::vector<fs::path> editable_files(task const& t)
 {
-  std::vector<fs::path> out;
+  // Every file of the exercise directory but its README, task.cmake, the
+  // tests (test/) and the contract: the headers beside the stub, which
+  // every task's README says not to change and the tests compile against.
   auto const root = t.exercise_dir.parent_path().parent_path();
-  for (auto const& f : stub_files(t)) out.push_back(fs::relative(f, root));
-  out.push_back(fs::relative(t.exercise_dir / "NOTES.md", root));
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(t.exercise_dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    auto const rel = fs::relative(it->path(), t.exercise_dir);
+    if (it->is_directory() && rel == "test") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    bool const top = !rel.has_parent_path();
+    bool const trusted = top && (rel == "README.md" || rel == "task.cmake" || rel.extension() == ".hpp");
+    if (it->is_regular_file() && !trusted) out.push_back(fs::relative(it->path(), root));
+  }
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -109,6 +126,39 @@ workspace prepare_workspace(fs::path const& trusted, catalog const& cat, fs::pat
     if (!expected.contains(rel)) fs::remove(where / rel);
   std::sort(ws.ignored.begin(), ws.ignored.end());
   return ws;
+}
+
+std::vector<std::string> references_read(fs::path const& root, fs::path const& build_dir, std::string const& task_id)
+{
+  auto const r = workbook::run_process({"ninja", "-C", build_dir.string(), "-t", "deps"}, std::chrono::seconds(60));
+  if (r.exit_code != 0)
+    throw std::runtime_error("cannot read the build's dependency record (ninja -t deps in " + build_dir.string() +
+                             "): " + r.output.substr(0, 500));
+  // Blocks of "<object>: #deps N, deps mtime M (VALID)", then one indented
+  // line per file the compiler read. The student's objects are the stub
+  // variant's, compiled from files below exercises/<task>/.
+  std::string const objects_of_stub = "CMakeFiles/" + task_id + "-stub";
+  std::string const from_exercise = ".dir/exercises/" + task_id + "/";
+  std::string const references = (root / "solutions").lexically_normal().string() + "/";
+  std::vector<std::string> found;
+  std::string source;   // of the block being read; empty: not the student's
+  std::istringstream in(r.output);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    if (line.front() != ' ') {
+      auto const object = line.substr(0, line.find(": #deps"));
+      auto const at = object.find(from_exercise);
+      source = object.starts_with(objects_of_stub) && at != std::string::npos && object.ends_with(".o")
+                   ? object.substr(at + 5, object.size() - at - 5 - 2)
+                   : std::string();
+      continue;
+    }
+    // "exercises/task-05/../../solutions/..." is a path too.
+    auto const dependency = fs::path(line.substr(line.find_first_not_of(' '))).lexically_normal();
+    if (!source.empty() && dependency.string().starts_with(references))
+      found.push_back(source + " includes " + dependency.lexically_relative(root.lexically_normal()).string());
+  }
+  return found;
 }
 
 } // namespace grader

@@ -1,7 +1,8 @@
 // A submission marked against pristine tests. The workspace is a copy of the
 // trusted workbook (tests, contracts, harness, CMake: everything but build
 // output) into which only the files a student is meant to edit are taken
-// from the submission: each marked task's stub sources and NOTES.md. A
+// from the submission (editable_files: each marked task's stub sources and
+// NOTES.md, not its contract header). A
 // submission that rewrote its tests or its contract is marked as if it had
 // not; the changes it made there are listed as ignored.
 #pragma once
@@ -14,7 +15,9 @@
 
 namespace grader {
 
-// The files a student edits in a task, relative to the workbook root.
+// The files a student edits in a task, relative to the workbook root: the
+// stub's sources, NOTES.md, and any other file of the exercise but its
+// README, task.cmake, tests and contract headers (task 08's own tests).
 std::vector<std::filesystem::path> editable_files(task const& t);
 
 struct workspace {
@@ -31,6 +34,14 @@ struct workspace {
 workspace prepare_workspace(std::filesystem::path const& trusted, catalog const& cat,
                             std::filesystem::path const& submission, std::vector<std::string> const& task_ids,
                             std::filesystem::path const& where);
+
+// What the submission's compiled code read of the references: one line per
+// solutions/ file a header dependency of an object built from the student's
+// files of `task_id` ("exercises/task-05/pool.cpp includes
+// solutions/task-05/pool.cpp"), from Ninja's record of the compiler's own
+// dependency lists. Empty when it read none.
+std::vector<std::string> references_read(std::filesystem::path const& root, std::filesystem::path const& build_dir,
+                                         std::string const& task_id);
 
 // Every file of a workbook tree, relative: git's view (tracked, and
 // untracked but not ignored) in a git checkout, else a walk that skips

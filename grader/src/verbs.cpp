@@ -82,7 +82,7 @@ void new_flags(CLI::App& c, verb_options& o)
 
 void mark_flags(CLI::App& c, verb_options& o)
 {
-  c.add_option("--submission", o.mark.submission, "The submission's checkout: only each task's stub sources and NOTES.md are taken from it")
+  c.add_option("--submission", o.mark.submission, "The submission's checkout: only each task's stub sources and NOTES.md are taken from it (never its tests or contract)")
       ->required()
       ->check(CLI::ExistingDirectory);
   c.add_flag("--all", o.mark.all, "Mark every task (the default when no task is named)");

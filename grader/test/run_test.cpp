@@ -4,8 +4,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <workbook/process.hpp>
+#include <workbook/skip.hpp>
+#include <workbook/temp_dir.hpp>
+
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 
 using namespace grader;
 
@@ -170,13 +176,20 @@ TEST_CASE("a criterion needs a case that ran and passed; one that could not run 
 namespace {
 
 // Runs argv under the sandbox policy and returns what it printed.
-std::string sandboxed_output(std::vector<std::string> argv, sandbox_policy policy)
+workbook::process_result sandboxed_run(std::vector<std::string> argv, sandbox_policy policy)
 {
   workbook::spawn_options options;
-  options.argv = std::move(argv);
+  options.argv = sandboxed_command(policy, std::move(argv));
   options.child_setup = &apply_in_child;
   options.child_setup_arg = &policy;
-  return workbook::run_process(std::move(options), std::chrono::seconds(10)).output;
+  auto r = workbook::run_process(std::move(options), std::chrono::seconds(10));
+  unwrap_exit(policy, r);
+  return r;
+}
+
+std::string sandboxed_output(std::vector<std::string> argv, sandbox_policy policy)
+{
+  return sandboxed_run(std::move(argv), std::move(policy)).output;
 }
 
 } // namespace
@@ -195,4 +208,34 @@ TEST_CASE("the sandbox limits resources and, as root, leaves only loopback", "[s
   } else {
     WARN("not root: the network namespace is not isolated (best effort), only checked as root");
   }
+}
+
+TEST_CASE("a confined run (marking) writes only its own /tmp, cannot see the hidden directories, and dies by its own signal",
+          "[sandbox]")
+{
+  if (!workbook::installed("bwrap")) WORKBOOK_SKIP("bubblewrap is not installed: apt install bubblewrap");
+  workbook::temp_dir dir("grader-confined", "/var/tmp");   // not below /tmp, which the sandbox replaces
+  std::filesystem::create_directories(dir.path() / "solutions");
+  std::ofstream(dir.path() / "solutions" / "answer.cpp") << "the reference\n";
+  sandbox_policy policy;
+  policy.confine_files = true;
+  policy.hidden = {dir.path() / "solutions"};
+
+  auto const d = dir.path().string();
+  auto const r = sandboxed_run({"sh", "-c",
+                                "ls -A " + d + "/solutions | wc -l; touch " + d + "/written 2>&1 || echo refused; "
+                                "touch /tmp/mine && echo tmp-ok; cat /proc/self/net/dev | wc -l"},
+                               policy);
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.starts_with("0\n"));                            // the hidden directory is empty
+  CHECK(r.output.find("refused") != std::string::npos);          // the rest is read-only
+  CHECK(!std::filesystem::exists(dir.path() / "written"));
+  CHECK(r.output.find("tmp-ok") != std::string::npos);
+  CHECK(r.output.ends_with("3\n"));                               // loopback only
+  CHECK(std::filesystem::exists(dir.path() / "solutions" / "answer.cpp"));
+
+  auto const crashed = sandboxed_run({"sh", "-c", "kill -SEGV $$"}, policy);
+  CHECK(crashed.signal == SIGSEGV);
+  CHECK(describe(policy).find("bubblewrap") != std::string::npos);
 }

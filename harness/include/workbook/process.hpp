@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <string>
 #include <utility>
@@ -49,6 +50,11 @@ struct spawn_options {
   void (*child_setup)(void*) = nullptr;
   void* child_setup_arg = nullptr;
 };
+
+// Where `program` is: an executable file in a directory of PATH, or in an
+// sbin directory a user's PATH often lacks (Debian puts servers such as
+// nghttpd in /usr/sbin); with a '/', that path itself. nullopt when none.
+std::optional<std::string> find_program(std::string_view program);
 
 // Forks and execs; the child leads a new process group, so kill_group()
 // reaches everything it starts. Throws std::system_error if fork fails;

@@ -9,6 +9,8 @@
 // against its criterion (which still needs a case that ran and passed).
 #pragma once
 
+#include <workbook/process.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <optional>
@@ -26,11 +28,7 @@ namespace detail {
 std::string take_skip_reason();
 } // namespace detail
 
-// Where `program` is: an executable file in a directory of PATH, or in an
-// sbin directory a user's PATH often lacks (Debian puts servers such as
-// nghttpd in /usr/sbin); with a '/', that path itself. nullopt when none.
-std::optional<std::string> find_program(std::string_view program);
-
+// find_program (workbook/process.hpp) says where a program is, or nullopt.
 inline bool installed(std::string_view program) { return find_program(program).has_value(); }
 
 } // namespace workbook

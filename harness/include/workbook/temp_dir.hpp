@@ -18,9 +18,13 @@ namespace workbook {
 
 class temp_dir {
 public:
-  explicit temp_dir(std::string_view prefix = "workbook")
+  // In `parent`: the system's temporary directory unless a test needs one
+  // that another mount cannot hide (/var/tmp, for a sandbox with a /tmp of
+  // its own).
+  explicit temp_dir(std::string_view prefix = "workbook",
+                    std::filesystem::path const& parent = std::filesystem::temp_directory_path())
   {
-    std::string pattern = (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
+    std::string pattern = (parent / (std::string(prefix) + "-XXXXXX")).string();
     if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed for " + pattern);
     path_ = pattern;
   }

@@ -98,9 +98,10 @@ void print_summary(marking const& m)
 {
   for (auto const& v : m.verdicts) {
     auto const s = score_of(v);
-    std::printf("  %s  %d/%d%s%s\n", v.task.c_str(), s.points(), s.max_points(),
-                v.result == verdict::outcome::graded ? "" : fmt::format("  ({})", outcome_word(v.result)).c_str(),
-                s.bonus_total ? fmt::format("  bonus {}/{}", s.bonus_passed, s.bonus_total).c_str() : "");
+    // "6/6 +1 bonus (1/1)": the required criteria, then the extra credit.
+    std::printf("  %s  %d/%d%s%s\n", v.task.c_str(), s.criteria_passed, s.max_points(),
+                s.bonus_total ? fmt::format(" +{} bonus ({}/{})", s.bonus_passed, s.bonus_passed, s.bonus_total).c_str() : "",
+                v.result == verdict::outcome::graded ? "" : fmt::format("  ({})", outcome_word(v.result)).c_str());
   }
   if (!m.ws.ignored.empty())
     std::printf("ignored (not the student's to edit): %s\n", fmt::format("{}", fmt::join(m.ws.ignored, ", ")).c_str());

@@ -109,9 +109,8 @@ std::optional<std::vector<case_result>> list_cases(run_settings const& s, std::s
   // Listing runs the binary's static initializers: under the same sandbox.
   sandbox_policy policy = s.sandbox;
   workbook::spawn_options o;
-  o.argv = sandboxed_command(policy, {s.executable.string(), std::string(events::list_flag)});
-  o.child_setup = &apply_in_child;
-  o.child_setup_arg = &policy;
+  o.argv = {s.executable.string(), std::string(events::list_flag)};
+  apply_sandbox(policy, o);
   auto r = workbook::run_process(std::move(o), std::chrono::seconds(10));
   unwrap_exit(policy, r);
   if (r.timed_out) error = "listing its tests took more than 10 s (a static initializer that never returns?)";
@@ -192,11 +191,10 @@ pass_outcome run_pass(run_settings const& s, std::vector<case_result>& cases, cl
   out.log_offset = size_of(s.log);
   sandbox_policy policy = s.sandbox;
   workbook::run_options o;
-  o.spawn.argv = sandboxed_command(policy, pass_arguments(s, cases));
+  o.spawn.argv = pass_arguments(s, cases);
   o.spawn.env = {{events::env_var, events::grader_path}};
   o.spawn.extra_fd = pipe_fds[1];
-  o.spawn.child_setup = &apply_in_child;
-  o.spawn.child_setup_arg = &policy;
+  apply_sandbox(policy, o.spawn);
   o.output_file = s.log;
   o.events_fd = pipe_fds[0];
   std::string partial;

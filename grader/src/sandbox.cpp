@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
-#include <stdexcept>
 
 namespace grader {
 
@@ -47,35 +47,72 @@ void apply_in_child(void* arg)
   // Only root may unshare the network namespace without a user namespace;
   // for anyone else this fails harmlessly and the tests still use loopback.
   // (Under bubblewrap, bubblewrap does it.)
-  if (policy.isolate_network && !policy.confine_files && ::geteuid() == 0 && ::unshare(CLONE_NEWNET) == 0)
+  if (policy.isolate_network && !policy.under_bubblewrap && ::geteuid() == 0 && ::unshare(CLONE_NEWNET) == 0)
     bring_up_loopback();
 }
 
-std::vector<std::string> sandboxed_command(sandbox_policy const& policy, std::vector<std::string> argv)
+std::string const& bubblewrap_refusal()
 {
-  if (!policy.confine_files) return argv;
-  auto const bwrap = workbook::find_program("bwrap");
-  if (!bwrap)
-    throw std::runtime_error("marking runs each test binary under bubblewrap, which is not installed: "
-                             "apt install bubblewrap (it is in cmake/debian-packages.txt)");
-  // --die-with-parent: a grader that is killed takes the run with it; a
-  // pid namespace: nothing the binary starts outlives it.
-  std::vector<std::string> command{*bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc",
-                                   "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                                   "--tmpfs", "/tmp", "--setenv", "HOME", "/tmp"};
+  static std::string const refusal = [] {
+    auto const bwrap = workbook::find_program("bwrap");
+    if (!bwrap) return std::string("bubblewrap is not installed (apt install bubblewrap)");
+    auto const r = workbook::run_process({*bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/",
+                                          "/", "--", "/bin/true"},
+                                         std::chrono::seconds(10));
+    if (r.exit_code == 0) return std::string();
+    auto const first_line = r.output.substr(0, r.output.find('\n'));
+    return "bubblewrap cannot make its namespaces here (" + (first_line.empty() ? "no message" : first_line) + ")";
+  }();
+  return refusal;
+}
+
+namespace {
+
+bool confined(sandbox_policy const& policy) { return policy.confine_files && bubblewrap_refusal().empty(); }
+
+// bwrap's options for the policy, then the environment: only what the run
+// needs, never the grader's own (a CI job's secrets stay out of reach).
+std::vector<std::string> bubblewrap_prefix(sandbox_policy const& policy,
+                                           std::vector<std::pair<std::string, std::string>> const& env)
+{
+  // --die-with-parent: a grader that is killed takes the run with it; a pid
+  // namespace: nothing the binary starts outlives it; a new session: it
+  // cannot reach the grader's terminal.
+  std::vector<std::string> command{*workbook::find_program("bwrap"), "--die-with-parent", "--new-session",
+                                   "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+                                   "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+                                   "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+                                   "--setenv", "HOME", "/tmp"};
   if (policy.isolate_network) command.push_back("--unshare-net");
   for (auto const& dir : policy.hidden) {
     command.push_back("--tmpfs");
     command.push_back(dir.string());
   }
+  for (auto const& [name, value] : env) {
+    command.push_back("--setenv");
+    command.push_back(name);
+    command.push_back(value);
+  }
   command.push_back("--");
-  command.insert(command.end(), argv.begin(), argv.end());
   return command;
+}
+
+} // namespace
+
+void apply_sandbox(sandbox_policy& policy, workbook::spawn_options& o)
+{
+  o.child_setup = &apply_in_child;
+  o.child_setup_arg = &policy;
+  policy.under_bubblewrap = confined(policy);
+  if (!policy.under_bubblewrap) return;
+  auto command = bubblewrap_prefix(policy, o.env);
+  command.insert(command.end(), o.argv.begin(), o.argv.end());
+  o.argv = std::move(command);
 }
 
 void unwrap_exit(sandbox_policy const& policy, workbook::process_result& r)
 {
-  if (!policy.confine_files || r.signal || r.timed_out) return;
+  if (!policy.under_bubblewrap || r.signal || r.timed_out) return;
   if (r.exit_code > 128 && r.exit_code < 128 + 65) {
     r.signal = r.exit_code - 128;
     r.exit_code = -1;
@@ -86,11 +123,14 @@ std::string describe(sandbox_policy const& policy)
 {
   std::string out = "own process group; limits: " + std::to_string(policy.cpu_limit.count()) + " s CPU, " +
                     std::to_string(policy.file_size_limit >> 20) + " MiB per file, no core dumps";
-  if (policy.isolate_network && (::geteuid() == 0 || policy.confine_files))
+  if (policy.isolate_network && (::geteuid() == 0 || confined(policy)))
     out += "; network: its own namespace, loopback only";
   else out += "; network: shared (isolated only when the grader runs as root)";
-  if (policy.confine_files)
-    out += "; bubblewrap: its own processes, the file system read-only, its own /tmp, the references hidden";
+  if (confined(policy))
+    out += "; bubblewrap: its own processes, a clean environment, the file system read-only, its own /tmp, "
+           "the references hidden";
+  else if (policy.confine_files)
+    out += "; NOT confined: " + bubblewrap_refusal() + ", so the limits alone apply";
   return out;
 }
 

@@ -20,12 +20,20 @@ struct sandbox_policy {
   // read-only, a /tmp of its own, and none of `hidden` (the references).
   bool confine_files = false;
   std::vector<std::filesystem::path> hidden;
+  bool under_bubblewrap = false;             // set by apply_sandbox when bubblewrap runs it
 };
 
-// The command that runs `argv` under the policy: `argv` itself, or `argv`
-// behind bubblewrap when the policy confines files. Throws when it does and
-// bubblewrap is not installed.
-std::vector<std::string> sandboxed_command(sandbox_policy const& policy, std::vector<std::string> argv);
+// Why bubblewrap cannot confine a run on this machine (not installed, or
+// its namespaces refused, as in some containers); empty when it can.
+// Probed once, by running it.
+std::string const& bubblewrap_refusal();
+
+// Makes `o` run under `policy` (which must outlive the spawn): its child
+// setup (limits, network) and, when the policy confines files and
+// bubblewrap works here, its command behind bubblewrap with a clean
+// environment (PATH, HOME=/tmp and o.env only). Where bubblewrap does not
+// work, the limits alone apply and describe() says so.
+void apply_sandbox(sandbox_policy& policy, workbook::spawn_options& o);
 
 // How the binary itself ended: bubblewrap passes a child's death by signal
 // N on as exit code 128+N, which a confined run turns back into the signal.

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -179,9 +180,9 @@ namespace {
 workbook::process_result sandboxed_run(std::vector<std::string> argv, sandbox_policy policy)
 {
   workbook::spawn_options options;
-  options.argv = sandboxed_command(policy, std::move(argv));
-  options.child_setup = &apply_in_child;
-  options.child_setup_arg = &policy;
+  options.argv = std::move(argv);
+  options.env = {{"WORKBOOK_TEST_VARIABLE", "kept"}};
+  apply_sandbox(policy, options);
   auto r = workbook::run_process(std::move(options), std::chrono::seconds(10));
   unwrap_exit(policy, r);
   return r;
@@ -213,7 +214,7 @@ TEST_CASE("the sandbox limits resources and, as root, leaves only loopback", "[s
 TEST_CASE("a confined run (marking) writes only its own /tmp, cannot see the hidden directories, and dies by its own signal",
           "[sandbox]")
 {
-  if (!workbook::installed("bwrap")) WORKBOOK_SKIP("bubblewrap is not installed: apt install bubblewrap");
+  if (!bubblewrap_refusal().empty()) WORKBOOK_SKIP(bubblewrap_refusal());
   workbook::temp_dir dir("grader-confined", "/var/tmp");   // not below /tmp, which the sandbox replaces
   std::filesystem::create_directories(dir.path() / "solutions");
   std::ofstream(dir.path() / "solutions" / "answer.cpp") << "the reference\n";
@@ -221,10 +222,12 @@ TEST_CASE("a confined run (marking) writes only its own /tmp, cannot see the hid
   policy.confine_files = true;
   policy.hidden = {dir.path() / "solutions"};
 
+  ::setenv("WORKBOOK_TEST_SECRET", "leaked", 1);   // the grader's own environment: not passed on
   auto const d = dir.path().string();
   auto const r = sandboxed_run({"sh", "-c",
                                 "ls -A " + d + "/solutions | wc -l; touch " + d + "/written 2>&1 || echo refused; "
-                                "touch /tmp/mine && echo tmp-ok; cat /proc/self/net/dev | wc -l"},
+                                "touch /tmp/mine && echo tmp-ok; echo \"env $HOME $WORKBOOK_TEST_VARIABLE ${WORKBOOK_TEST_SECRET:-none}\"; "
+                                "cat /proc/self/net/dev | wc -l"},
                                policy);
   INFO(r.output);
   CHECK(r.exit_code == 0);
@@ -232,6 +235,8 @@ TEST_CASE("a confined run (marking) writes only its own /tmp, cannot see the hid
   CHECK(r.output.find("refused") != std::string::npos);          // the rest is read-only
   CHECK(!std::filesystem::exists(dir.path() / "written"));
   CHECK(r.output.find("tmp-ok") != std::string::npos);
+  CHECK(r.output.find("env /tmp kept none") != std::string::npos);   // only what the run is given
+  ::unsetenv("WORKBOOK_TEST_SECRET");
   CHECK(r.output.ends_with("3\n"));                               // loopback only
   CHECK(std::filesystem::exists(dir.path() / "solutions" / "answer.cpp"));
 

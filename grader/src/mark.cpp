@@ -51,6 +51,7 @@ sandbox_policy marking_sandbox(workbook_paths const& paths)
   sandbox_policy policy;
   policy.confine_files = true;
   policy.hidden = {paths.root / "solutions"};
+  policy.data_limit = 4ull << 30;   // an allocation without bound meets std::bad_alloc, not the machine's OOM killer
   return policy;
 }
 
@@ -69,6 +70,7 @@ void refuse_if_references_read(workbook_paths const& paths, task const& t, verdi
                                "system headers.",
                                fmt::join(read, "\n  "));
   refused.log = v.log;
+  refused.sandbox = v.sandbox;   // its tests did run, confined
   v = std::move(refused);
 }
 

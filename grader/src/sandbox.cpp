@@ -44,6 +44,7 @@ void apply_in_child(void* arg)
   limit(RLIMIT_CORE, 0);
   limit(RLIMIT_CPU, static_cast<rlim_t>(policy.cpu_limit.count()));
   limit(RLIMIT_FSIZE, static_cast<rlim_t>(policy.file_size_limit));
+  if (policy.data_limit) limit(RLIMIT_DATA, static_cast<rlim_t>(policy.data_limit));
   // Only root may unshare the network namespace without a user namespace;
   // for anyone else this fails harmlessly and the tests still use loopback.
   // (Under bubblewrap, bubblewrap does it.)
@@ -122,7 +123,9 @@ void unwrap_exit(sandbox_policy const& policy, workbook::process_result& r)
 std::string describe(sandbox_policy const& policy)
 {
   std::string out = "own process group; limits: " + std::to_string(policy.cpu_limit.count()) + " s CPU, " +
-                    std::to_string(policy.file_size_limit >> 20) + " MiB per file, no core dumps";
+                    std::to_string(policy.file_size_limit >> 20) + " MiB per file, " +
+                    (policy.data_limit ? std::to_string(policy.data_limit >> 20) + " MiB of data, " : std::string()) +
+                    "no core dumps";
   if (policy.isolate_network && (::geteuid() == 0 || confined(policy)))
     out += "; network: its own namespace, loopback only";
   else out += "; network: shared (isolated only when the grader runs as root)";

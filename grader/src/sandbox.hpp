@@ -14,6 +14,10 @@ namespace grader {
 struct sandbox_policy {
   std::chrono::seconds cpu_limit{120};       // RLIMIT_CPU: a spinning child dies even if we do
   unsigned long long file_size_limit = 1ull << 30;  // RLIMIT_FSIZE: 1 GiB
+  // RLIMIT_DATA (heap and writable private mappings; not address space a
+  // browser only reserves): 0 is none. Marking sets it; grading does not
+  // (a sanitizer's shadow memory would not fit).
+  unsigned long long data_limit = 0;
   bool isolate_network = true;               // new network namespace with only loopback (needs root)
   // Marking (grader mark): the binary runs under bubblewrap, in namespaces
   // of its own (processes, network, IPC), and sees the file system

@@ -51,15 +51,32 @@ void check_schema(check_log& t, workbook_paths const& paths)
           last_lines(r.output, 20));
 }
 
-void check_end_to_end(check_log& t, workbook_paths const& paths)
+// Scripts that drive bin/grader as its users do (grader/test/), each in a
+// workspace of its own.
+struct script_check {
+  char const* id;
+  char const* script;
+  char const* doing;   // the progress line while it runs
+  char const* what;    // the check, as reported
+};
+constexpr script_check script_checks[] = {
+    {"end-to-end", "e2e.sh", "end to end: a student's session with task-01, in a scratch copy (about a minute)…",
+     "end to end: list, fail with hints, fix, self-grade capped then earned, tally, reveal, watch, reset"},
+    {"mark-corpus", "mark_corpus.sh", "marking task 07's reference, its stub and 13 misbehaving submissions (about three minutes)…",
+     "marking: full marks for the reference, none for the stub, the right verdict for each misbehaving submission "
+     "(crash, hang, bound port, memory, child process, flood, fake results, edited tests, the references read or "
+     "included), all under bubblewrap"},
+};
+
+void check_scripts(check_log& t, workbook_paths const& paths)
 {
-  // The student's whole flow, driven through bin/grader in a scratch copy.
-  term::progress("end to end: a student's session with task-01, in a scratch copy (about a minute)…");
-  auto const e2e = workbook::run_process({(paths.root / "grader" / "test" / "e2e.sh").string()}, std::chrono::minutes(15));
-  term::progress_done();
-  t.check("end-to-end", e2e.exit_code == 0 && !e2e.timed_out,
-          "end to end: list, fail with hints, fix, self-grade capped then earned, tally, reveal, watch, reset",
-          e2e.timed_out ? "timed out after 15 minutes\n" + last_lines(e2e.output, 30) : last_lines(e2e.output, 30));
+  for (auto const& c : script_checks) {
+    term::progress(c.doing);
+    auto const r = workbook::run_process({(paths.root / "grader" / "test" / c.script).string()}, std::chrono::minutes(15));
+    term::progress_done();
+    t.check(c.id, r.exit_code == 0 && !r.timed_out, c.what,
+            r.timed_out ? "timed out after 15 minutes\n" + last_lines(r.output, 30) : last_lines(r.output, 30));
+  }
 }
 
 // Proving some tasks builds only them (and, for selftest, the grader's
@@ -88,7 +105,7 @@ void check_own(check_log& t, workbook_paths const& paths, selftest_options const
   check_own_tests(t, paths, "harness/harness-tests", "harness unit tests (URLs, misbehaving ports, heap counter, skips, round tripper, test CA and TLS server)");
   check_own_tests(t, paths, "grader/grader-scenarios", "the grader on broken tasks: golden verdicts");
   check_schema(t, paths);
-  if (!options.quick && options.only.empty()) check_end_to_end(t, paths);
+  if (!options.quick && options.only.empty()) check_scripts(t, paths);
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 #include "files.hpp"
 #include "grade.hpp"
 #include "mark_formats.hpp"
+#include "sandbox.hpp"
 #include "submission.hpp"
 #include "terminal.hpp"
 #include "verbs.hpp"
@@ -132,6 +133,11 @@ int cmd_mark(context const& ctx, task const*, verb_options const& options)
     std::fprintf(stderr, "grader mark: %s\n", m.ws.error.c_str());
     return exit_usage;
   }
+  if (!bubblewrap_refusal().empty())
+    std::fprintf(stderr,
+                 "grader mark: warning: %s. The tests run with time, CPU, file-size and data limits only: they can "
+                 "read the references and write outside their directory (each verdict's sandbox says so).\n",
+                 bubblewrap_refusal().c_str());
   catalog const pristine(m.ws.root);
   // The workspace's own build directory, whatever the environment says of the trusted one's.
   workbook_paths paths = ctx.paths;

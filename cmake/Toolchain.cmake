@@ -9,6 +9,10 @@ if(WORKBOOK_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
       "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
       ${WORKBOOK_CCACHE})
 endif()
+# compile_commands.json leaves the launcher out; `grader check` replays a
+# task's compile commands through it (one argument a line) to see warnings.
+list(JOIN CMAKE_CXX_COMPILER_LAUNCHER "\n" workbook_launcher_lines)
+file(WRITE "${CMAKE_BINARY_DIR}/compiler-launcher.txt" "${workbook_launcher_lines}\n")
 
 find_program(WORKBOOK_MOLD mold)
 if(WORKBOOK_MOLD)

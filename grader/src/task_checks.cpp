@@ -275,6 +275,10 @@ std::string compiler_warnings(workbook_paths const& paths, task const& t)
   auto const db = nlohmann::json::parse(read_file_or_empty(paths.build_dir / "compile_commands.json"), nullptr, false);
   if (!db.is_array()) return "no compile_commands.json in " + paths.build_dir.string() + ": configure with a preset first\n";
   auto const scratch = paths.build_dir / "grader-logs" / "warnings.o";
+  // The build's compiler launcher (ccache, with its settings), as CMake wrote it.
+  std::string launcher;
+  for (auto const& argument : split_lines(read_file_or_empty(paths.build_dir / "compiler-launcher.txt")))
+    if (!argument.empty()) launcher += "'" + argument + "' ";
   std::string warnings;
   std::set<std::string> seen;
   for (auto const& entry : db) {
@@ -282,11 +286,8 @@ std::string compiler_warnings(workbook_paths const& paths, task const& t)
     bool const own = file.starts_with(t.exercise_dir.string() + "/") || file.starts_with(t.solution_dir.string() + "/");
     // A file compiled twice with the same flags (once per variant) is looked at once.
     if (!own || command.empty() || !seen.insert(file + command.substr(0, command.find(" -o "))).second) continue;
-    std::string const line = fmt::format(
-        "cd '{}' && CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime "
-        "$(command -v ccache) {} -o '{}' -c '{}'",
-        entry.value("directory", "."), command.substr(0, command.find(" -o ")),
-        scratch.string(), file);
+    std::string const line = fmt::format("cd '{}' && {}{} -o '{}' -c '{}'", entry.value("directory", "."), launcher,
+                                         command.substr(0, command.find(" -o ")), scratch.string(), file);
     auto const r = workbook::run_process({"/bin/sh", "-c", line}, std::chrono::minutes(2));
     for (auto const& l : split_lines(r.output))
       if (l.find("warning:") != std::string::npos || l.find("error:") != std::string::npos) warnings += l + "\n";

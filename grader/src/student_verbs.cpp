@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -248,6 +249,8 @@ int cmd_tally(context const& ctx, task const*, verb_options const&)
   }
   auto const progress = open_progress(ctx);
   std::printf("%s\n\n", term::bold("Tally").c_str());
+  std::size_t title_width = 0;   // the notes line up after the longest title
+  for (auto const& t : ctx.cat.tasks()) title_width = std::max(title_width, t.title.size());
   int total = 0;
   for (auto const& t : ctx.cat.tasks()) {
     auto const r = progress.get(t.id);
@@ -262,7 +265,7 @@ int cmd_tally(context const& ctx, task const*, verb_options const&)
     } else if (r) {
       note = fmt::format("{}/{} criteria pass", r->criteria_passed, r->criteria_total);
     }
-    std::printf("  %s %s  %s %s\n", pad(t.id, 10).c_str(), pad(score, 3).c_str(), pad(t.title, 48).c_str(),
+    std::printf("  %s %s  %s %s\n", pad(t.id, 10).c_str(), pad(score, 3).c_str(), pad(t.title, title_width).c_str(),
                 term::dim(note).c_str());
   }
   int const tasks = static_cast<int>(ctx.cat.tasks().size());

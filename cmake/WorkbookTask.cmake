@@ -7,8 +7,10 @@
 #
 # For each task this defines:
 #   <id>-tests       OBJECT library: the test TUs, compiled once
+#   <id>-stub-impl, <id>-reference-impl   OBJECT libraries: each implementation, compiled once
 #   <id>-stub        the tests linked with the stub       (what `grader task-NN` runs)
 #   <id>-reference   the tests linked with the reference  (`--reference`, selftest, ctest)
+#                    (beside each binary, <binary>.variant says which it holds)
 #   <id>-stub-all, <id>-reference-all   each binary with its tools (what the grader builds)
 #   <id>             both
 # and registers <id>-reference with CTest.

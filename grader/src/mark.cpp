@@ -51,6 +51,7 @@ sandbox_policy marking_sandbox(workbook_paths const& paths)
 {
   sandbox_policy policy;
   policy.confine_files = true;
+  policy.visible = {paths.root};   // the workspace, even where it lies below /tmp
   policy.hidden = {paths.root / "solutions"};
   policy.data_limit = 4ull << 30;   // an allocation without bound meets std::bad_alloc, not the machine's OOM killer
   return policy;

@@ -85,6 +85,11 @@ std::vector<std::string> bubblewrap_prefix(sandbox_policy const& policy,
                                    "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
                                    "--setenv", "HOME", "/tmp"};
   if (policy.isolate_network) command.push_back("--unshare-net");
+  for (auto const& dir : policy.visible) {
+    command.push_back("--ro-bind");
+    command.push_back(dir.string());
+    command.push_back(dir.string());
+  }
   for (auto const& dir : policy.hidden) {
     command.push_back("--tmpfs");
     command.push_back(dir.string());

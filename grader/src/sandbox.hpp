@@ -23,6 +23,7 @@ struct sandbox_policy {
   // of its own (processes, network, IPC), and sees the file system
   // read-only, a /tmp of its own, and none of `hidden` (the references).
   bool confine_files = false;
+  std::vector<std::filesystem::path> visible;   // bound read-only over its own /tmp (a tree below /tmp stays there)
   std::vector<std::filesystem::path> hidden;
   bool under_bubblewrap = false;             // set by apply_sandbox when bubblewrap runs it
 };

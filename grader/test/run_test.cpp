@@ -240,6 +240,12 @@ TEST_CASE("a confined run (marking) writes only its own /tmp, cannot see the hid
   CHECK(r.output.ends_with("3\n"));                               // loopback only
   CHECK(std::filesystem::exists(dir.path() / "solutions" / "answer.cpp"));
 
+  // A tree below /tmp (a checkout there) stays visible when the policy says so.
+  workbook::temp_dir below_tmp("grader-visible");
+  std::ofstream(below_tmp.path() / "seen") << "still here\n";
+  policy.visible = {below_tmp.path()};
+  CHECK(sandboxed_output({"cat", (below_tmp.path() / "seen").string()}, policy) == "still here\n");
+
   auto const crashed = sandboxed_run({"sh", "-c", "kill -SEGV $$"}, policy);
   CHECK(crashed.signal == SIGSEGV);
   CHECK(describe(policy).find("bubblewrap") != std::string::npos);

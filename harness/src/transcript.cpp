@@ -121,6 +121,7 @@ std::string printable(std::string_view bytes, std::size_t max)
     else if (c == '\r') out += "\\r";
     else if (c == '\t') out += "\\t";
     else if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";   // so a message may quote what it shows
     else if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
     else {
       out += "\\x";

@@ -51,6 +51,7 @@ using tcp = net::ip::tcp;
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
 using workbook::since;
+using workbook::transcript::printable;
 
 // ---------------------------------------------------------------- sizes
 
@@ -177,28 +178,6 @@ inline std::string get_request(std::string_view target, std::string_view more = 
 }
 
 // ---------------------------------------------------------------- printing
-
-// Bytes for a failure message: outside printable ASCII escaped, cut at `max`.
-inline std::string printable(std::string_view s, std::size_t max = 200)
-{
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s.substr(0, max)) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
-    else if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 0x0f];
-    }
-  }
-  if (s.size() > max) out += "... (" + std::to_string(s.size()) + " bytes)";
-  return out;
-}
 
 inline std::string describe(task15::record const& r)
 {

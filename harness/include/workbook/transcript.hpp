@@ -46,8 +46,8 @@ void note(int connection, std::string_view text);
 std::vector<entry> snapshot();
 void clear();
 
-// Bytes for a failure message: printable ASCII as it is; \n, \r, \t and \\
-// escaped; any other byte as \xNN; cut after `max` bytes, with the size said.
+// Bytes for a failure message: printable ASCII as it is; \n, \r, \t, \\ and
+// " escaped; any other byte as \xNN; cut after `max` bytes, with the size said.
 std::string printable(std::string_view bytes, std::size_t max = 300);
 
 // "[client 1] > GET / HTTP/1.1" / "[client 1] < HTTP/1.1 200 OK" / "* note",

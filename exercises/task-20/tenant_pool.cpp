@@ -5,6 +5,8 @@
 // runs, and fails every criterion.
 #include "tenant_pool.hpp"
 
+#include <workbook/tls_exchange.hpp>
+
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -30,7 +32,8 @@ namespace http = beast::http;
 // take an idle connection of this tenant's or make a new one, connect,
 // handshake, write the request, read the response, give the connection
 // back. What must each new connection be told before its handshake that the
-// context cannot tell it? What does the deadline cover?
+// context cannot tell it? What does the deadline cover? (The write and the
+// read can be one workbook::tls::async_exchange: README, step 3, says why.)
 
 // TODO (step 4): retiring a transport: its idle connections, an exchange
 // that starts afterwards, an exchange still in flight. And what reap_idle()

@@ -3,9 +3,16 @@
 // on how a client fails to trust a server, so both rest on these: the
 // certificates the CA makes verify against it and only against it, with the
 // names they were issued for, and the server records what the client sent.
+// workbook/tls_exchange.hpp is the one HTTP exchange task 20's transports
+// make over their TLS connections.
 #include <workbook/eventually.hpp>
 #include <workbook/test_ca.hpp>
+#include <workbook/tls_exchange.hpp>
 #include <workbook/tls_test_server.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,6 +26,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <optional>
 #include <string>
 
@@ -174,4 +182,93 @@ TEST_CASE("test_ca certificates verify against their CA only, for their names on
   auto const ec2 = wrong_name.handshake(server.port(), "b.test", "b.test");
   INFO(ec2.message());
   CHECK(verify_failed(ec2));
+}
+
+namespace {
+
+// A connected, handshaken tls::stream to `port`, trusting `ca`, presenting `identity`.
+struct exchange_client {
+  net::io_context ioc;
+  ssl::context context{ssl::context::tls_client};
+  std::optional<workbook::tls::stream> tls;  // made once the context is complete: an SSL takes its certificate from the context then
+  beast::flat_buffer buffer;
+
+  exchange_client(workbook::test_ca const& ca, workbook::issued_certificate const& identity, unsigned short port)
+  {
+    context.add_certificate_authority(net::buffer(ca.certificate()));
+    context.set_verify_mode(ssl::verify_peer);
+    context.use_certificate_chain(net::buffer(identity.certificate));
+    context.use_private_key(net::buffer(identity.private_key), ssl::context::pem);
+    tls.emplace(ioc, context);
+    SSL_set_tlsext_host_name(tls->native_handle(), "a.test");
+    beast::get_lowest_layer(*tls).connect({net::ip::make_address("127.0.0.1"), port});
+    tls->handshake(ssl::stream_base::client);
+  }
+
+  static workbook::tls::request_message get(std::string target)
+  {
+    workbook::tls::request_message m{http::verb::get, target, 11};
+    m.set(http::field::host, "a.test");
+    return m;
+  }
+};
+
+} // namespace
+
+TEST_CASE("tls::async_exchange writes the request and reads the response, on the handler's executor", "[tls]")
+{
+  workbook::test_ca ca;
+  auto server = echo_server(ca, {"a.test"});
+  exchange_client c(ca, ca.issue_client("alice"), server.port());
+  auto strand = net::make_strand(c.ioc);
+
+  for (std::string target : {"/one", "/two"}) {
+    auto message = exchange_client::get(target);
+    std::optional<std::pair<beast::error_code, workbook::client_response>> result;
+    bool on_strand = false;
+    workbook::tls::async_exchange(*c.tls, c.buffer, message,
+                                  net::bind_executor(strand, [&](beast::error_code ec, workbook::client_response r) {
+                                    on_strand = strand.running_in_this_thread();
+                                    result.emplace(ec, std::move(r));
+                                  }));
+    c.ioc.restart();
+    c.ioc.run();
+    REQUIRE(result);
+    INFO(result->first.message());
+    CHECK_FALSE(result->first);
+    CHECK(result->second.result_int() == 200);
+    CHECK(result->second.body() == target + " from CN=alice via a.test");
+    CHECK(on_strand);
+  }
+  CHECK(server.accepted() == 1);  // the buffer and the stream carried over: one connection, kept alive
+  CHECK(server.requests() == 2);
+}
+
+TEST_CASE("tls::async_exchange is cancelled through the handler's cancellation slot", "[tls]")
+{
+  workbook::test_ca ca;
+  std::promise<void> answer;
+  auto answered = answer.get_future().share();
+  auto server = workbook::tls_test_server::serving(
+      {ca.issue_server({"a.test"}), ca.certificate()}, [answered](workbook::request const&, workbook::tls_connection const&) {
+        answered.wait();  // holds the response back until the test has cancelled
+        return workbook::response{200, "", {}, "late", ""};
+      });
+  exchange_client c(ca, ca.issue_client("alice"), server.port());
+
+  net::cancellation_signal cancel;
+  auto message = exchange_client::get("/slow");
+  std::optional<beast::error_code> result;
+  workbook::tls::async_exchange(*c.tls, c.buffer, message,
+                                net::bind_cancellation_slot(cancel.slot(), [&](beast::error_code ec, workbook::client_response) {
+                                  result = ec;
+                                }));
+  // Run until the server has the request, so that the read is what is pending.
+  while (server.requests() == 0 && c.ioc.run_one_for(1s) > 0) {}
+  REQUIRE(server.requests() == 1);
+  cancel.emit(net::cancellation_type::terminal);
+  c.ioc.run_for(5s);  // returns as soon as the exchange has completed; a slot not wired in waits for the answer
+  answer.set_value();
+  REQUIRE(result);
+  CHECK(*result == net::error::operation_aborted);
 }

@@ -10,6 +10,8 @@
 // when their tenant goes or they sit idle.
 #include "tenant_pool.hpp"
 
+#include <workbook/tls_exchange.hpp>
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -22,8 +24,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/error.hpp>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -194,9 +195,7 @@ private:
       }
       error_code failure;
       try {
-        co_await http::async_write(conn->stream, message, net::use_awaitable);
-        workbook::client_response response;
-        co_await http::async_read(conn->stream, conn->buffer, response, net::use_awaitable);
+        auto response = co_await workbook::tls::async_exchange(conn->stream, conn->buffer, message, net::use_awaitable);
         tcp.expires_never();
         if (response.keep_alive() && message.keep_alive()) self->give_back(std::move(conn));
         co_return response;

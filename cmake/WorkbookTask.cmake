@@ -358,8 +358,14 @@ function(workbook_add_task id)
 
   # The rules of a sound task, and the fix for each, are the grader's
   # (grader/src/catalog.cpp); CMake only leaves out what it cannot build.
-  if(NOT stub_sources OR NOT test_sources OR NOT reference_sources)
-    _workbook_task_problem(${id} "exercises/${id}/" "it lacks a stub, test or reference .cpp; `bin/grader selftest ${id}` says which and how to fix it")
+  # A student edition (edition.json, written by `grader export`) holds only
+  # the references released to it: the others' tasks build their stub alone.
+  set(has_reference TRUE)
+  if(EXISTS "${PROJECT_SOURCE_DIR}/edition.json" AND NOT EXISTS "${sol}")
+    set(has_reference FALSE)
+  endif()
+  if(NOT stub_sources OR NOT test_sources OR (has_reference AND NOT reference_sources))
+    _workbook_task_problem(${id} "exercises/${id}/" "it lacks a stub, test or reference .cpp; `bin/grader check ${id}` says which and how to fix it")
     return()
   endif()
 
@@ -380,11 +386,14 @@ function(workbook_add_task id)
 
   set(common TESTS ${id}-tests EX "${ex}" OUT "${out}" TOOLS ${WORKBOOK_TASK_TOOLS})
   _workbook_add_variant(${id} stub IMPL ${stub_sources} ${common})
+  add_custom_target(${id})
+  add_dependencies(${id} ${id}-stub-all)
+  if(NOT has_reference)
+    return()
+  endif()
   _workbook_add_variant(${id} reference IMPL ${reference_sources} ${common})
   _workbook_add_mutants(${id} "${sol}" "${reference_sources}" "${common}")
-
-  add_custom_target(${id})
-  add_dependencies(${id} ${id}-stub-all ${id}-reference-all)
+  add_dependencies(${id} ${id}-reference-all)
   add_dependencies(sanitizer-suite ${id}-reference-all)
 
   add_test(NAME ${id}-reference COMMAND ${id}-reference)

@@ -16,6 +16,13 @@ workbook_task_tool(tests CATCH_TESTS
   STUB_SOURCES ${task08_your_tests}
   REFERENCE_SOURCES ${task08_reference_tests})
 
+# A student edition (grader export) holds neither the reference handler nor
+# the broken ones: AC5 and AC6 are then marked by the instructor, and the
+# tests say so (test/your_tests_test.cpp).
+if(NOT EXISTS "${WORKBOOK_SOLUTION_DIR}/proxy_time.cpp")
+  return()
+endif()
+
 workbook_task_tool(tests-vs-reference CATCH_TESTS
   STUB_SOURCES ${task08_your_tests}
   REFERENCE_SOURCES ${task08_reference_tests}

@@ -1,4 +1,5 @@
 #include "catalog.hpp"
+#include "edition.hpp"
 #include "files.hpp"
 #include "markdown.hpp"
 #include "text.hpp"
@@ -379,13 +380,15 @@ task load_task(fs::path const& root, std::string const& id)
     problem_at(t.exercise_dir, "no stub .cpp", "add the file the student edits");
   if (!has_cpp(t.exercise_dir / "test"))
     problem_at(t.exercise_dir / "test", "no test .cpp", "add the Catch2 acceptance tests");
-  if (!has_cpp(t.solution_dir))
+  // A student edition holds only the references released to it.
+  bool const withheld = !fs::exists(t.solution_dir) && is_student_edition(root);
+  if (!has_cpp(t.solution_dir) && !withheld)
     problem_at(t.solution_dir, "no reference .cpp", "add the reference implementation");
   load_mutants(t, problem_at);
   load_limits(t, problem_at);
   if (!fs::exists(t.exercise_dir / "NOTES.md"))
     problem_at(t.exercise_dir / "NOTES.md", "missing", "add the rubric template (copy another task's)");
-  if (!fs::exists(t.solution_dir / "WHY.md"))
+  if (!fs::exists(t.solution_dir / "WHY.md") && !withheld)
     problem_at(t.solution_dir / "WHY.md", "missing", "explain the reference's reasoning");
   return t;
 }

@@ -1,5 +1,8 @@
 #include "files.hpp"
 
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
 #include <fstream>
 #include <iterator>
 
@@ -27,5 +30,17 @@ bool write_file_atomically(std::filesystem::path const& p, std::string const& te
 }
 
 std::string read_file_or_empty(std::filesystem::path const& p) { return read_file(p).value_or(""); }
+
+std::string sha256_of_file(std::filesystem::path const& p)
+{
+  auto const data = read_file(p);
+  if (!data) return {};
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(data->data(), data->size(), digest, &size, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < size; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
 
 } // namespace grader

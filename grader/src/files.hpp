@@ -18,4 +18,8 @@ bool write_file_atomically(std::filesystem::path const& p, std::string const& te
 // The whole file, or "" when it cannot be opened.
 std::string read_file_or_empty(std::filesystem::path const& p);
 
+// The file's SHA-256, 64 hex digits ("" when it cannot be read): what a
+// student edition's manifest.json records of each file.
+std::string sha256_of_file(std::filesystem::path const& p);
+
 } // namespace grader

@@ -1,4 +1,6 @@
-// The instructor's verbs: new (check and selftest live in selftest.cpp).
+// The instructor's verbs: new and export (check and selftest live in
+// selftest.cpp, mark in mark.cpp).
+#include "edition.hpp"
 #include "scaffold.hpp"
 #include "terminal.hpp"
 #include "verbs.hpp"
@@ -22,6 +24,30 @@ int cmd_new(context const& ctx, task const*, verb_options const& options)
               "Next: write the README, the contract, the tests, the reference, six mutants or more\n"
               "(docs/authoring.md), then `grader check %s` proves the task publishable.\n",
               request.id.c_str(), request.id.c_str(), request.id.c_str());
+  return exit_pass;
+}
+
+int cmd_export(context const& ctx, task const*, verb_options const& options)
+{
+  if (refused_without_reference(ctx.paths.root, nullptr, "export")) return exit_usage;
+  std::vector<std::string> released;
+  for (auto const& id : options.edition.release) released.push_back(normalize_task_id(id));
+  auto const result = export_student_edition(ctx.paths.root, ctx.cat, {options.edition.destination, released});
+  if (!result.error.empty()) {
+    std::fprintf(stderr, "grader export: %s\n", result.error.c_str());
+    return exit_usage;
+  }
+  auto const dest = options.edition.destination.string();
+  std::printf("%s: %zu files written to %s\n", term::bold("student edition").c_str(), result.files, dest.c_str());
+  if (!result.leaks.empty()) {
+    std::printf("%s reference code went out with it; remove it from these files and export again:\n",
+                term::red("✗").c_str());
+    for (auto const& leak : result.leaks) std::printf("  %s\n", leak.c_str());
+    return exit_fail;
+  }
+  std::printf("%s no reference code in it (every exported source compared with every withheld reference)\n"
+              "Try it as a student would: cd %s && bin/grader task-01\n",
+              term::green("✓").c_str(), dest.c_str());
   return exit_pass;
 }
 

@@ -109,6 +109,9 @@ void print_summary(marking const& m)
   }
   if (!m.ws.ignored.empty())
     std::printf("ignored (not the student's to edit): %s\n", fmt::format("{}", fmt::join(m.ws.ignored, ", ")).c_str());
+  if (!m.ws.tampered.empty())
+    std::printf("changed since the student edition was exported (its manifest.json), and ignored: %s\n",
+                fmt::format("{}", fmt::join(m.ws.tampered, ", ")).c_str());
   if (!m.ws.missing.empty())
     std::printf("missing from the submission (the original stub stood in): %s\n",
                 fmt::format("{}", fmt::join(m.ws.missing, ", ")).c_str());
@@ -120,9 +123,10 @@ int cmd_mark(context const& ctx, task const*, verb_options const& options)
 {
   mark_options o = options.mark;
   o.tasks = options.tasks;
-  if (std::find(mark_formats.begin(), mark_formats.end(), o.format) == mark_formats.end()) {
-    std::fprintf(stderr, "grader mark: no format '%s'; choose one of %s\n", o.format.c_str(),
-                 fmt::format("{}", fmt::join(mark_formats, ", ")).c_str());
+  if (o.formats.empty()) o.formats = {"json"};
+  if (o.formats.size() != o.outputs.size()) {
+    std::fprintf(stderr, "grader mark: %zu formats and %zu outputs: give one -o per --format, in the same order\n",
+                 o.formats.size(), o.outputs.size());
     return exit_usage;
   }
   auto const started = std::chrono::steady_clock::now();
@@ -148,12 +152,16 @@ int cmd_mark(context const& ctx, task const*, verb_options const& options)
     if (task const* t = pristine.find(id)) m.verdicts.push_back(mark_task(paths, *t));
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   print_summary(m);
-  if (!write_file_atomically(o.output, render_marking(m, o.format))) {
-    std::fprintf(stderr, "grader mark: could not write %s\n", o.output.c_str());
-    return exit_usage;
+  int status = exit_pass;
+  for (std::size_t i = 0; i < o.formats.size(); ++i) {
+    if (!write_file_atomically(o.outputs[i], render_marking(m, o.formats[i]))) {
+      std::fprintf(stderr, "grader mark: could not write %s\n", o.outputs[i].c_str());
+      status = exit_usage;  // the other renderings are still written
+      continue;
+    }
+    std::printf("%s results: %s\n", o.formats[i].c_str(), o.outputs[i].c_str());
   }
-  std::printf("%s results: %s\n", o.format.c_str(), o.output.c_str());
-  return exit_pass;
+  return status;
 }
 
 } // namespace grader

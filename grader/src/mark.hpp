@@ -19,8 +19,10 @@ struct mark_options {
   std::filesystem::path submission;
   std::vector<std::string> tasks;   // ids; empty with all: every task
   bool all = false;
-  std::string format = "json";      // exercism | gradescope | junit | json
-  std::filesystem::path output;     // the results file
+  // One marking, rendered once per format into the output of the same
+  // position: --format junit -o a.xml --format gradescope -o b.json.
+  std::vector<std::string> formats; // exercism | gradescope | junit | json (none given: json)
+  std::vector<std::filesystem::path> outputs;
 };
 
 struct marking {

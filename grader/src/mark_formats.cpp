@@ -175,6 +175,7 @@ std::string own_json(marking const& m)
                      {"seconds", m.seconds},
                      {"taken", m.ws.taken},
                      {"ignored", m.ws.ignored},
+                     {"tampered", m.ws.tampered},
                      {"missing", m.ws.missing},
                      {"tasks", tasks}};
   return out.dump(2) + "\n";

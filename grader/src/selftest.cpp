@@ -1,5 +1,6 @@
 #include "selftest.hpp"
 #include "task_checks.hpp"
+#include "edition.hpp"
 #include "files.hpp"
 #include "grade.hpp"
 #include "report_terminal.hpp"
@@ -41,7 +42,8 @@ void check_own_tests(check_log& t, workbook_paths const& paths, std::filesystem:
 }
 
 // The verdicts grader-scenarios kept (every status a case can have) against
-// the published shape of --json.
+// the published shape of --json, and the golden markings against the shapes
+// Exercism, Gradescope and JUnit readers expect.
 void check_schema(check_log& t, workbook_paths const& paths)
 {
   auto const r = workbook::run_process({(paths.root / "grader" / "test" / "validate_verdicts.py").string(),
@@ -49,6 +51,11 @@ void check_schema(check_log& t, workbook_paths const& paths)
                                        std::chrono::minutes(1));
   t.check("schema", r.exit_code == 0 && !r.timed_out, "every scenario's --json validates against docs/verdict.schema.json",
           last_lines(r.output, 20));
+  auto const m = workbook::run_process({(paths.root / "grader" / "test" / "validate_marking.py").string()},
+                                       std::chrono::minutes(1));
+  t.check("marking-schemas", m.exit_code == 0 && !m.timed_out,
+          "grader mark's Exercism, Gradescope and JUnit renderings validate against docs/schemas/, which refuse broken copies",
+          last_lines(m.output, 20));
 }
 
 // Scripts that drive bin/grader as its users do (grader/test/), each in a
@@ -66,6 +73,9 @@ constexpr script_check script_checks[] = {
      "marking: full marks for the reference, none for the stub, the right verdict for each misbehaving submission "
      "(crash, hang, bound port, memory, child process, flood, fake results, edited tests, the references read or "
      "included), all under bubblewrap"},
+    {"export", "export.sh", "a student edition: exported, then built and graded on its own (about four minutes)…",
+     "export: the student edition holds no reference, builds and grades task-01 on its own, refuses what needs "
+     "the reference, and task-08 skips what needs its withheld handlers"},
 };
 
 void check_scripts(check_log& t, workbook_paths const& paths)
@@ -128,6 +138,7 @@ int selftest(workbook_paths const& paths, catalog const& cat, selftest_options c
 
 int cmd_selftest(context const& ctx, task const*, verb_options const& options)
 {
+  if (refused_without_reference(ctx.paths.root, nullptr, "selftest")) return exit_usage;
   selftest_options o = options.selftest;
   o.only = options.tasks;
   o.own_tests = true;
@@ -137,6 +148,7 @@ int cmd_selftest(context const& ctx, task const*, verb_options const& options)
 
 int cmd_check(context const& ctx, task const*, verb_options const& options)
 {
+  if (refused_without_reference(ctx.paths.root, nullptr, "check")) return exit_usage;
   selftest_options o = options.selftest;
   o.only = options.tasks;
   o.own_tests = false;

@@ -1,5 +1,6 @@
 // The student's verbs: list, grade, hint, reveal, reset, tally. (watch and
 // selftest have files of their own.)
+#include "edition.hpp"
 #include "files.hpp"
 #include "grade.hpp"
 #include "pristine.hpp"
@@ -84,6 +85,7 @@ int cmd_grade(context const& ctx, task const* task, verb_options const& options)
 {
   auto const& t = *task;
   if (!t.sound()) return report_unsound(t);
+  if (options.reference && refused_without_reference(ctx.paths.root, &t, "grade --reference")) return exit_fail;
   if (!options.reference) keep_pristine_copy(ctx.paths, t);
   auto const v = grade(ctx.paths, t, options.reference ? "reference" : "stub");
   if (!options.json) show_verdict(t, v, options);
@@ -151,6 +153,7 @@ int cmd_hint(context const& ctx, task const* task, verb_options const& options)
 int cmd_reveal(context const& ctx, task const* task, verb_options const& options)
 {
   auto const& t = *task;
+  if (refused_without_reference(ctx.paths.root, &t, "reveal")) return exit_fail;
   bool const force = options.force;
   auto progress = open_progress(ctx);
   task_record r = progress.get(t.id).value_or(task_record{});

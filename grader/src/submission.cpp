@@ -5,6 +5,8 @@
 
 #include <workbook/process.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -51,6 +53,20 @@ bool sync_file(fs::path const& from, fs::path const& to, std::string& error)
   if (!ec) fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
   if (ec) error = "could not copy " + from.string() + " to " + to.string() + ": " + ec.message();
   return !ec;
+}
+
+// A submission made from a student edition carries its manifest.json: the
+// files it records, not the student's to edit, that no longer hold what the
+// edition gave out. Unlike `ignored` (a difference from the trusted tree,
+// which may be a newer workbook), this is what the student changed.
+std::vector<std::string> changed_since_export(fs::path const& submission)
+{
+  std::vector<std::string> changed;
+  auto const manifest = nlohmann::json::parse(read_file_or_empty(submission / "manifest.json"), nullptr, false);
+  if (!manifest.is_object() || !manifest.contains("files") || !manifest["files"].is_object()) return changed;
+  for (auto const& [rel, hash] : manifest["files"].items())
+    if (!hash.is_string() || sha256_of_file(submission / rel) != hash.get<std::string>()) changed.push_back(rel);
+  return changed;
 }
 
 } // namespace
@@ -121,6 +137,7 @@ workspace prepare_workspace(fs::path const& trusted, catalog const& cat, fs::pat
     if (editable_here.contains(rel) || editable_anywhere.contains(rel)) continue;
     if (!expected.contains(rel) || !same_content(submission / rel, trusted / rel)) ws.ignored.push_back(rel);
   }
+  ws.tampered = changed_since_export(submission);
   // Files a previous marking left that the trusted tree no longer has.
   for (auto const& rel : walk(where))
     if (!expected.contains(rel)) fs::remove(where / rel);

@@ -1,4 +1,5 @@
 #include "verbs.hpp"
+#include "mark_formats.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -86,14 +87,30 @@ void mark_flags(CLI::App& c, verb_options& o)
       ->required()
       ->check(CLI::ExistingDirectory);
   c.add_flag("--all", o.mark.all, "Mark every task (the default when no task is named)");
-  c.add_option("--format", o.mark.format, "exercism, gradescope, junit or json")
-      ->check(CLI::IsMember({"exercism", "gradescope", "junit", "json"}))
-      ->capture_default_str();
-  c.add_option("-o,--output", o.mark.output, "Where to write the results")->required();
+  c.add_option("--format", o.mark.formats, "exercism, gradescope, junit or json (default json); repeatable")
+      ->check(CLI::IsMember(std::vector<std::string>(mark_formats.begin(), mark_formats.end())))
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  c.add_option("-o,--output", o.mark.outputs, "Where to write the results: one per --format, in the same order")
+      ->required()
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   c.footer("Marks unattended: tests, contracts, harness and CMake come from this workbook, never from the\n"
            "submission; other submitted changes are listed as ignored. A case that fails is run once more and\n"
            "counts as passed (flagged flaky) if it then passes. Exits 0 whenever marking completed, whatever\n"
            "the marks; 2 when it could not (a bad submission path, an unwritable results file).");
+}
+
+void export_flags(CLI::App& c, verb_options& o)
+{
+  c.add_option("--student", o.edition.destination, "Where to write the student edition: a new or empty directory")
+      ->required();
+  c.add_option("--release", o.edition.release,
+               "A task whose reference and WHY.md go out too (after its deadline, for `grader reveal`); repeatable");
+  c.footer("Writes everything but solutions/, the mutants, .ci/, bench/, .grader/ and build/, then scans the\n"
+           "edition for reference code and fails, naming the file, if any went out. edition.json marks it a\n"
+           "student edition (reveal and --reference then refuse, saying why); manifest.json holds a SHA-256\n"
+           "of every file a student is not meant to edit, which `grader mark` checks submissions against.");
 }
 
 constexpr std::array table{
@@ -115,6 +132,8 @@ constexpr std::array table{
          takes::some_tasks, mark_flags, cmd_mark},
     verb{"new", "Scaffold a new task (instructors): grader new task-21 --title \"...\"", takes::nothing, new_flags,
          cmd_new},
+    verb{"export", "Write a student edition (instructors): no references, a manifest for marking", takes::nothing,
+         export_flags, cmd_export},
 };
 
 } // namespace

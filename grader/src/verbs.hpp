@@ -4,6 +4,7 @@
 #pragma once
 
 #include "catalog.hpp"
+#include "edition.hpp"
 #include "paths.hpp"
 #include "mark.hpp"
 #include "scaffold.hpp"
@@ -42,6 +43,7 @@ struct verb_options {
   selftest_options selftest;       // selftest, check
   scaffold_request new_task;    // new: id, title, difficulty, topic
   mark_options mark;            // mark: submission, format, output
+  export_options edition;       // export: destination, released tasks
 };
 
 enum class takes { nothing, one_task, some_tasks };
@@ -68,5 +70,6 @@ int cmd_selftest(context const& ctx, task const*, verb_options const& options);
 int cmd_check(context const& ctx, task const*, verb_options const& options);
 int cmd_mark(context const& ctx, task const*, verb_options const& options);
 int cmd_new(context const& ctx, task const*, verb_options const& options);
+int cmd_export(context const& ctx, task const*, verb_options const& options);
 
 } // namespace grader

@@ -208,6 +208,7 @@ TEST_CASE("marking renders the same totals in every format", "[scenarios][mark]"
   m.submission = "/submission";
   for (auto id : {"task-91", "task-96", "task-97"}) m.verdicts.push_back(scrubbed(graded(id)));
   m.ws.ignored = {"exercises/task-91/test/scenario.cpp"};
+  m.ws.tampered = {"exercises/task-91/test/scenario.cpp"};  // changed since the edition was exported
 
   bool const update = std::getenv("WORKBOOK_UPDATE_GOLDEN") != nullptr;
   for (auto format : mark_formats) {

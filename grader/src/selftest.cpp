@@ -76,6 +76,9 @@ constexpr script_check script_checks[] = {
     {"export", "export.sh", "a student edition: exported, then built and graded on its own (about four minutes)…",
      "export: the student edition holds no reference, builds and grades task-01 on its own, refuses what needs "
      "the reference, and task-08 skips what needs its withheld handlers"},
+    {"ci-examples", "ci_examples.py", "the example CI files of docs/ci/, run locally for task-01…",
+     "docs/ci/: the GitHub Classroom workflow's and the GitLab job's commands, run locally, write every rendering "
+     "where the files upload it, valid, with the outputs Classroom reads; their matrices list every task"},
 };
 
 void check_scripts(check_log& t, workbook_paths const& paths)

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Figure 1: task 01's reference server against the peers it should be level
+# with, in one run: a minimal Beast server (minimal_beast.cpp), nginx (one
+# worker, nginx.conf) and Go's net/http (peer.go, GOMAXPROCS=1). The same
+# response everywhere, "hello\n" as text/plain on GET /.
+#
+#   bench/task-01-hello/run.sh [seconds] [rounds]      (default 8 3)
+#
+# The server runs pinned to core 0 and wrk (one thread) to core 1; each
+# round measures every server at 50 and at 1,000 keep-alive connections, in
+# an order that rotates from round to round, after a one-second warm-up.
+# Prints, per server and load, the median requests/s and p99 with their
+# min-max over the rounds, then the reference's ratios to each peer; writes
+# the raw rows and a PNG (gnuplot) to build/release/bench/task-01-hello/.
+# Installs what it lacks from Debian when run as root (wrk, golang-go,
+# nginx-light, gnuplot-nox).
+set -euo pipefail
+seconds=${1:-8}
+rounds=${2:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out="$root/build/release/bench/task-01-hello"
+mkdir -p "$out"
+
+need=()
+for pair in wrk:wrk go:golang-go nginx:nginx-light gnuplot:gnuplot-nox clang++:clang; do
+  command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
+done
+if ((${#need[@]})); then
+  [ "$(id -u)" -eq 0 ] || { echo "run.sh: missing: ${need[*]} (apt-get install ${need[*]})" >&2; exit 2; }
+  echo "installing ${need[*]}…" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+(( $(nproc) >= 2 )) || { echo "run.sh: needs two cores (server on one, wrk on the other)" >&2; exit 2; }
+
+echo "building the servers (clang++ -O2, Asio header-only; go build)…" >&2
+cxx=(clang++ -std=c++20 -O2 -DNDEBUG -DBOOST_ASIO_NO_DEPRECATED -pthread)
+"${cxx[@]}" -I"$root/exercises/task-01" "$here/reference_main.cpp" "$root/solutions/task-01/hello_server.cpp" \
+  -o "$out/reference"
+"${cxx[@]}" "$here/minimal_beast.cpp" -o "$out/minimal-beast"
+GOCACHE="$out/gocache" GO111MODULE=off go build -o "$out/go" "$here/peer.go"
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start NAME: starts the server pinned to core 0; sets $pid and $port.
+start() {
+  case $1 in
+    nginx)
+      port=$(free_port)
+      sed "s|@DIR@|$out|g; s|@PORT@|$port|g" "$here/nginx.conf" >"$out/nginx.conf"
+      taskset -c 0 nginx -c "$out/nginx.conf" -e "$out/nginx-error.log" >"$out/nginx.out" 2>&1 &
+      pid=$!
+      for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return; sleep 0.05; done ;;
+    *)
+      GOMAXPROCS=1 taskset -c 0 "$out/$1" >"$out/$1.out" 2>&1 &
+      pid=$!
+      for _ in $(seq 100); do
+        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out/$1.out")
+        [ -n "$port" ] && return
+        sleep 0.05
+      done ;;
+  esac
+  echo "run.sh: $1 did not start:" >&2; cat "$out/$1.out" >&2; exit 1
+}
+
+# load CONNECTIONS SECONDS: wrk from core 1; prints "requests/s p99-ms".
+load() {
+  taskset -c 1 wrk -t1 -c"$1" -d"$2s" --latency "http://127.0.0.1:$port/" | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /^ +99%/ { p99 = ms($2) } /^Requests\/sec:/ { rps = $2 }
+    /Non-2xx|Socket errors/ { bad = bad $0 " " }
+    END { if (bad != "") print "run.sh: " bad > "/dev/stderr"; printf "%.0f %.2f\n", rps, p99 }'
+}
+
+servers=(reference minimal-beast nginx go)
+: >"$out/rows.txt"
+for round in $(seq "$rounds"); do
+  for i in "${!servers[@]}"; do
+    name=${servers[$(( (i + round - 1) % ${#servers[@]} ))]}
+    for connections in 50 1000; do
+      start "$name"
+      load "$connections" 1 >/dev/null   # warm-up
+      read -r rps p99 < <(load "$connections" "$seconds")
+      kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+      echo "$name $connections $round $rps $p99" | tee -a "$out/rows.txt" >&2
+    done
+  done
+done
+
+summary=$(awk '
+  function median(list,   n, a, i, j, t) { n = split(list, a, " ");
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    lo = a[1]; hi = a[n]; return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+  { key = $1 " " $2; rps[key] = rps[key] " " $4; p99[key] = p99[key] " " $5 }
+  END {
+    print "| server | connections | requests/s median (min–max) | p99 ms median (min–max) |"
+    print "|---|---|---|---|"
+    split("reference minimal-beast nginx go", order, " ")
+    for (c = 50; c <= 1000; c += 950) for (s = 1; s <= 4; s++) {
+      key = order[s] " " c; if (!(key in rps)) continue
+      r = median(rps[key]); rl = lo; rh = hi; p = median(p99[key]); pl = lo; ph = hi
+      R[key] = r; P[key] = p
+      printf "| %s | %d | %.0f (%.0f–%.0f) | %.2f (%.2f–%.2f) |\n", order[s], c, r, rl, rh, p, pl, ph }
+    print ""
+    for (c = 50; c <= 1000; c += 950)
+      printf "%d connections, the reference against: nginx %.2f× requests/s, %.2f× p99; Go %.2f× requests/s; the minimal Beast server %.2f× requests/s\n",
+        c, R["reference " c] / R["nginx " c], P["reference " c] / P["nginx " c], R["reference " c] / R["go " c], R["reference " c] / R["minimal-beast " c]
+  }' "$out/rows.txt")
+echo "$summary"
+echo "$summary" >"$out/summary.md"
+
+# The medians as bars, one group per load.
+for name in "${servers[@]}"; do
+  printf '%s' "$name"
+  for connections in 50 1000; do
+    awk -v n="$name" -v c="$connections" '$1 == n && $2 == c { print $4 }' "$out/rows.txt" | sort -n |
+      awk '{ a[NR] = $1 } END { printf " %.0f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+  done
+  echo
+done >"$out/medians.dat"
+gnuplot <<PLOT
+set terminal pngcairo size 800,420 noenhanced
+set output "$out/task-01-hello.png"
+set title "GET / -> hello (one core each for server and wrk): median requests/s of $rounds rounds"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel "requests/s"
+set yrange [0:*]
+set key top right
+plot "$out/medians.dat" using 2:xtic(1) title "50 connections", "" using 3 title "1,000 connections"
+PLOT
+echo "(rows, summary and plot in $out)"

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdio>
 #include <array>
+#include <cstdio>
 #include <fstream>
 #include <set>
 
@@ -23,9 +23,9 @@ constexpr char const* edition_file = "edition.json";
 constexpr char const* manifest_file = "manifest.json";
 
 // Share of a reference's lines found in one exported file above which the
-// file is taken for a copy of it. Measured on tasks 01-15: a stub shares at
-// most 38% with its own reference (signatures, the session's skeleton); a
-// copy shares all of it.
+// file is taken for a copy of it. Measured on tasks 01-20: an exercise's
+// file shares at most 38% with its task's reference (task 06's stub: the
+// signatures, the session's skeleton); a copy shares all of it.
 constexpr double leak_threshold = 0.6;
 
 // What never goes into a student edition (relative paths, by prefix). The

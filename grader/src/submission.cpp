@@ -55,14 +55,17 @@ bool sync_file(fs::path const& from, fs::path const& to, std::string& error)
   return !ec;
 }
 
-// A submission made from a student edition carries its manifest.json: the
-// files it records, not the student's to edit, that no longer hold what the
-// edition gave out. Unlike `ignored` (a difference from the trusted tree,
-// which may be a newer workbook), this is what the student changed.
-std::vector<std::string> changed_since_export(fs::path const& submission)
+// The files a student edition's manifest.json records (none of them the
+// student's to edit) that no longer hold what the edition gave out. Unlike
+// `ignored` (a difference from the trusted tree, which may be a newer
+// workbook), this is what the student changed. The manifest is the trusted
+// tree's when it is itself that edition, else the one the submission carries
+// (which a student could edit too: the marks never depend on it).
+std::vector<std::string> changed_since_export(fs::path const& trusted, fs::path const& submission)
 {
   std::vector<std::string> changed;
-  auto const manifest = nlohmann::json::parse(read_file_or_empty(submission / "manifest.json"), nullptr, false);
+  auto const source = fs::exists(trusted / "manifest.json") ? trusted : submission;
+  auto const manifest = nlohmann::json::parse(read_file_or_empty(source / "manifest.json"), nullptr, false);
   if (!manifest.is_object() || !manifest.contains("files") || !manifest["files"].is_object()) return changed;
   for (auto const& [rel, hash] : manifest["files"].items())
     if (!hash.is_string() || sha256_of_file(submission / rel) != hash.get<std::string>()) changed.push_back(rel);
@@ -137,7 +140,7 @@ workspace prepare_workspace(fs::path const& trusted, catalog const& cat, fs::pat
     if (editable_here.contains(rel) || editable_anywhere.contains(rel)) continue;
     if (!expected.contains(rel) || !same_content(submission / rel, trusted / rel)) ws.ignored.push_back(rel);
   }
-  ws.tampered = changed_since_export(submission);
+  ws.tampered = changed_since_export(trusted, submission);
   // Files a previous marking left that the trusted tree no longer has.
   for (auto const& rel : walk(where))
     if (!expected.contains(rel)) fs::remove(where / rel);

@@ -25,7 +25,7 @@ struct workspace {
   std::vector<std::string> taken;                 // relative paths taken from the submission
   std::vector<std::string> ignored;               // submitted files that differ from the trusted ones and are not the student's to edit
   std::vector<std::string> missing;               // editable files the submission lacks (the trusted stub stands in)
-  std::vector<std::string> tampered;              // files the submission's manifest.json (from grader export) records, changed or deleted
+  std::vector<std::string> tampered;              // files a student edition's manifest.json records (the trusted tree's, else the submission's), changed or deleted
   std::string error;                              // why no workspace could be made
 };
 

@@ -4,11 +4,13 @@
 #include "edition.hpp"
 #include "files.hpp"
 #include "scaffold.hpp"
+#include "submission.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <unistd.h>
@@ -122,4 +124,31 @@ TEST_CASE("export refuses a used directory and an unknown task, and names a refe
   REQUIRE(result.leaks.size() == 1);
   CHECK(result.leaks[0].find("exercises/task-22/token_bucket.cpp holds 100% of solutions/task-22/token_bucket.cpp") !=
         std::string::npos);
+}
+
+TEST_CASE("marking names what a submission changed since its edition went out, its own manifest notwithstanding",
+          "[export]")
+{
+  workbook_with_two_tasks w;
+  REQUIRE(export_student_edition(w.root, catalog(w.root), {w.edition, {}}).error.empty());
+  auto const submission = w.path / "submission";
+  fs::copy(w.edition, submission, fs::copy_options::recursive);
+  // The student's own work, and two things that are not theirs to change.
+  REQUIRE(write_file_atomically(submission / "exercises/task-21/rate_limiter.cpp", "// mine\n"));
+  REQUIRE(write_file_atomically(submission / "exercises/task-21/test/rate_limiter_test.cpp", "// REQUIRE(true)\n"));
+  fs::remove(submission / "exercises/task-22/token_bucket.hpp");
+  // A manifest rewritten to match does not hide it: the edition's own is read.
+  auto manifest = json_of(submission / "manifest.json");
+  manifest["files"]["exercises/task-21/test/rate_limiter_test.cpp"] = sha256_of_file(submission / "exercises/task-21/test/rate_limiter_test.cpp");
+  REQUIRE(write_file_atomically(submission / "manifest.json", manifest.dump()));
+
+  auto const ws = prepare_workspace(w.edition, catalog(w.edition), submission, {"task-21"}, w.path / "workspace");
+  INFO(ws.error);
+  REQUIRE(ws.error.empty());
+  CHECK(ws.tampered == std::vector<std::string>{"exercises/task-21/test/rate_limiter_test.cpp",
+                                                "exercises/task-22/token_bucket.hpp"});
+  CHECK(std::find(ws.taken.begin(), ws.taken.end(), "exercises/task-21/rate_limiter.cpp") != ws.taken.end());
+  // Marked with the pristine test, whatever the submission holds.
+  CHECK(read_file_or_empty(w.path / "workspace/exercises/task-21/test/rate_limiter_test.cpp") ==
+        read_file_or_empty(w.edition / "exercises/task-21/test/rate_limiter_test.cpp"));
 }

@@ -33,6 +33,8 @@ constexpr char const* examples =
     "  grader selftest               prove the workbook: references pass, stubs fail, mutants caught\n"
     "  grader new task-21 --title \"Rate limiter\" --difficulty Senior   scaffold a task (instructors)\n"
     "  grader check task-21          prove a task publishable (instructors)\n"
+    "  grader export --student ../edition   a student edition, without the references (instructors)\n"
+    "  grader mark --submission ../alice --format junit -o alice.xml   mark unattended (CI)\n"
     "\n"
     "Exit codes: 0 all criteria pass / done; 1 a criterion fails (including code that\n"
     "does not compile, crashes or hangs) or the verb was refused; 2 usage error or the\n"

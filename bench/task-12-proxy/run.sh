@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Figure 4: task 12's reference proxy relaying a 100 MiB body each way,
+# against nginx (one worker, streaming: nginx.conf) and Go's
+# httputil.ReverseProxy (peer.go), in one run.
+#
+#   bench/task-12-proxy/run.sh [MiB] [rounds]      (default 100 3)
+#
+# The proxy runs pinned to core 0; the backend (backend.go) and curl share
+# core 1. Each round, in an order that rotates, every proxy relays GET
+# /api/big (MiB mebibytes from the backend) and POST /api/sink (MiB
+# mebibytes to it); curl reports the rate. Prints, per proxy, the median
+# MiB/s each way with min-max and its peak resident memory (VmHWM), then
+# the reference's ratios; keeps the raw rows in build/release/bench/.
+# Installs what it lacks from Debian when run as root (golang-go,
+# nginx-light, curl).
+set -euo pipefail
+mib=${1:-100}
+rounds=${2:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out="$root/build/release/bench/task-12-proxy"
+mkdir -p "$out"
+
+need=()
+for pair in go:golang-go nginx:nginx-light curl:curl clang++:clang; do
+  command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
+done
+if ((${#need[@]})); then
+  [ "$(id -u)" -eq 0 ] || { echo "run.sh: missing: ${need[*]} (apt-get install ${need[*]})" >&2; exit 2; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+echo "building the proxies and the backend…" >&2
+clang++ -std=c++20 -O2 -DNDEBUG -DBOOST_ASIO_NO_DEPRECATED -pthread -I"$root/exercises/task-12" \
+  "$here/proxy_main.cpp" "$root/solutions/task-12/proxy.cpp" -o "$out/reference"
+GOCACHE="$out/gocache" GO111MODULE=off go build -o "$out/go" "$here/peer.go"
+GOCACHE="$out/gocache" GO111MODULE=off go build -o "$out/backend" "$here/backend.go"
+head -c "${mib}M" /dev/zero >"$out/upload.bin"
+
+listening_port() { # FILE: the port a server printed, waiting for it
+  for _ in $(seq 100); do
+    local p
+    p=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
+    [ -n "$p" ] && { echo "$p"; return; }
+    sleep 0.05
+  done
+  echo "run.sh: no 'listening on' in $1" >&2; cat "$1" >&2; exit 1
+}
+
+taskset -c 1 "$out/backend" >"$out/backend.out" 2>&1 &
+backend_pid=$!
+trap 'kill $backend_pid 2>/dev/null || true' EXIT
+backend_port=$(listening_port "$out/backend.out")
+
+start() { # NAME: the proxy pinned to core 0; sets $pid and $port
+  case $1 in
+    nginx)
+      port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+      sed "s|@DIR@|$out|g; s|@PORT@|$port|g; s|@BACKEND@|$backend_port|g" "$here/nginx.conf" >"$out/nginx.conf"
+      taskset -c 0 nginx -c "$out/nginx.conf" -e "$out/nginx-error.log" >"$out/nginx.out" 2>&1 &
+      pid=$!
+      for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done ;;
+    *)
+      taskset -c 0 "$out/$1" "$backend_port" >"$out/$1.out" 2>&1 &
+      pid=$!
+      port=$(listening_port "$out/$1.out") ;;
+  esac
+}
+
+# The worker's memory for nginx (its master only reads the configuration).
+peak_kib() { local p=$1; [ "$2" = nginx ] && p=$(pgrep -P "$1" | head -1); awk '/^VmHWM/ { print $2 }' "/proc/$p/status"; }
+
+proxies=(reference nginx go)
+: >"$out/rows.txt"
+for round in $(seq "$rounds"); do
+  for i in "${!proxies[@]}"; do
+    name=${proxies[$(( (i + round - 1) % ${#proxies[@]} ))]}
+    start "$name"
+    down=$(taskset -c 1 curl -s -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$port/api/big?mb=$mib")
+    up=$(taskset -c 1 curl -s -o /dev/null -H 'Expect:' -H 'Content-Type: application/octet-stream' -X POST \
+      -T "$out/upload.bin" -w '%{speed_upload}' "http://127.0.0.1:$port/api/sink")
+    hwm=$(peak_kib "$pid" "$name")
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+    echo "$name $round $down $up $hwm" | tee -a "$out/rows.txt" >&2
+  done
+done
+
+awk -v mib="$mib" '
+  function median(list,   n, a, i, j, t) { n = split(list, a, " ");
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    lo = a[1]; hi = a[n]; return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+  { down[$1] = down[$1] " " $3 / 1048576; up[$1] = up[$1] " " $4 / 1048576; if ($5 > hwm[$1]) hwm[$1] = $5 }
+  END {
+    printf "| proxy | %d MiB down, MiB/s median (min–max) | %d MiB up, MiB/s median (min–max) | peak RSS MiB |\n", mib, mib
+    print "|---|---|---|---|"
+    split("reference nginx go", order, " ")
+    for (s = 1; s <= 3; s++) { k = order[s]
+      d = median(down[k]); dl = lo; dh = hi; u = median(up[k]); ul = lo; uh = hi; D[k] = d; U[k] = u
+      printf "| %s | %.0f (%.0f–%.0f) | %.0f (%.0f–%.0f) | %.1f |\n", k, d, dl, dh, u, ul, uh, hwm[k] / 1024 }
+    printf "\nreference/nginx: down %.2f, up %.2f, peak RSS %.2f; reference/go: down %.2f, up %.2f, peak RSS %.2f\n",
+      D["reference"] / D["nginx"], U["reference"] / U["nginx"], hwm["reference"] / hwm["nginx"],
+      D["reference"] / D["go"], U["reference"] / U["go"], hwm["reference"] / hwm["go"]
+  }' "$out/rows.txt" | tee "$out/summary.md"

@@ -12,7 +12,7 @@
 # MiB/s each way with min-max and its peak resident memory (VmHWM), then
 # the reference's ratios; keeps the raw rows in build/release/bench/.
 # Installs what it lacks from Debian when run as root (golang-go,
-# nginx-light, curl).
+# nginx-light, curl, gnuplot-nox); writes a PNG of the medians (gnuplot).
 set -euo pipefail
 mib=${1:-100}
 rounds=${2:-3}
@@ -22,7 +22,7 @@ out="$root/build/release/bench/task-12-proxy"
 mkdir -p "$out"
 
 need=()
-for pair in go:golang-go nginx:nginx-light curl:curl clang++:clang; do
+for pair in go:golang-go nginx:nginx-light curl:curl gnuplot:gnuplot-nox clang++:clang; do
   command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
 done
 if ((${#need[@]})); then
@@ -101,3 +101,26 @@ awk -v mib="$mib" '
       D["reference"] / D["nginx"], U["reference"] / U["nginx"], hwm["reference"] / hwm["nginx"],
       D["reference"] / D["go"], U["reference"] / U["go"], hwm["reference"] / hwm["go"]
   }' "$out/rows.txt" | tee "$out/summary.md"
+
+# The medians as bars: down and up per proxy.
+for name in "${proxies[@]}"; do
+  printf '%s' "$name"
+  for column in 3 4; do
+    awk -v n="$name" -v c="$column" '$1 == n { print $c / 1048576 }' "$out/rows.txt" | sort -n |
+      awk '{ a[NR] = $1 } END { printf " %.0f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+  done
+  echo
+done >"$out/medians.dat"
+gnuplot <<PLOT
+set terminal pngcairo size 800,440 noenhanced
+set output "$out/task-12-proxy.png"
+set title "$mib MiB through a reverse proxy (proxy on one core): median MiB/s of $rounds rounds"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel "MiB/s"
+set yrange [0:*]
+set key below
+plot "$out/medians.dat" using 2:xtic(1) title "down (GET, backend to client)", "" using 3 title "up (POST, client to backend)"
+PLOT
+echo "(rows, summary and plot in $out)"

@@ -62,3 +62,7 @@ echo "edit-to-verdict, bin/grader $task after a one-line change (median of $runs
 echo "the same TU compiled header-only, clang++ -O0 -g (median of $runs):          ${m_clang} s"
 echo "the same TU compiled header-only, g++ -O0 -g (median of $runs):              ${m_gcc} s"
 echo "ratio edit-to-verdict / header-only g++ compile: $(awk -v a="$m_loop" -v b="$m_gcc" 'BEGIN { printf "%.2f", a / b }')"
+echo "ratio edit-to-verdict / header-only clang++ compile: $(awk -v a="$m_loop" -v b="$m_clang" 'BEGIN { printf "%.2f", a / b }')"
+# One row per task for bench/plot_edit_loop.sh (bench/run edit-loop draws it).
+mkdir -p "$root/build/release/bench/edit-loop"
+echo "$task $m_loop $m_clang $m_gcc" >>"$root/build/release/bench/edit-loop/rows.txt"

@@ -7,19 +7,11 @@
 #     (default build/release/bench/edit-loop/rows.txt and edit-loop.png beside it)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 rows=${1:-$root/build/release/bench/edit-loop/rows.txt}
 png=${2:-$(dirname "$rows")/edit-loop.png}
 [ -s "$rows" ] || { echo "plot_edit_loop.sh: no rows in $rows (run bench/run edit-loop)" >&2; exit 2; }
-gnuplot <<PLOT
-set terminal pngcairo size 800,440 noenhanced
-set output "$png"
-set title "Edit to verdict, and the same file compiled header-only (median, s)"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set ylabel "seconds"
-set yrange [0:*]
-set key below
-plot "$rows" using 2:xtic(1) title "bin/grader task-NN after the edit", "" using 3 title "header-only clang++ -O0 -g", "" using 4 title "header-only g++ -O0 -g"
-PLOT
+bench_bars "$png" "Edit to verdict, and the same file compiled header-only (median, s)" seconds "$rows" \
+  "2:bin/grader task-NN after the edit" "3:header-only clang++ -O0 -g" "4:header-only g++ -O0 -g"
 echo "$png"

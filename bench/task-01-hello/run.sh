@@ -21,16 +21,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out="$root/build/release/bench/task-01-hello"
 mkdir -p "$out"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
-need=()
-for pair in wrk:wrk go:golang-go nginx:nginx-light gnuplot:gnuplot-nox clang++:clang; do
-  command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
-done
-if ((${#need[@]})); then
-  [ "$(id -u)" -eq 0 ] || { echo "run.sh: missing: ${need[*]} (apt-get install ${need[*]})" >&2; exit 2; }
-  echo "installing ${need[*]}…" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bench_need wrk:wrk go:golang-go nginx:nginx-light gnuplot:gnuplot-nox clang++:clang
 (( $(nproc) >= 2 )) || { echo "run.sh: needs two cores (server on one, wrk on the other)" >&2; exit 2; }
 
 echo "building the servers (clang++ -O2, Asio header-only; go build)…" >&2
@@ -40,27 +34,19 @@ cxx=(clang++ -std=c++20 -O2 -DNDEBUG -DBOOST_ASIO_NO_DEPRECATED -pthread)
 "${cxx[@]}" "$here/minimal_beast.cpp" -o "$out/minimal-beast"
 GOCACHE="$out/gocache" GO111MODULE=off go build -o "$out/go" "$here/peer.go"
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
 # start NAME: starts the server pinned to core 0; sets $pid and $port.
 start() {
-  case $1 in
-    nginx)
-      port=$(free_port)
-      sed "s|@DIR@|$out|g; s|@PORT@|$port|g" "$here/nginx.conf" >"$out/nginx.conf"
-      taskset -c 0 nginx -c "$out/nginx.conf" -e "$out/nginx-error.log" >"$out/nginx.out" 2>&1 &
-      pid=$!
-      for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return; sleep 0.05; done ;;
-    *)
-      GOMAXPROCS=1 taskset -c 0 "$out/$1" >"$out/$1.out" 2>&1 &
-      pid=$!
-      for _ in $(seq 100); do
-        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out/$1.out")
-        [ -n "$port" ] && return
-        sleep 0.05
-      done ;;
-  esac
-  echo "run.sh: $1 did not start:" >&2; cat "$out/$1.out" >&2; exit 1
+  if [ "$1" = nginx ]; then
+    port=$(bench_free_port)
+    sed "s|@DIR@|$out|g; s|@PORT@|$port|g" "$here/nginx.conf" >"$out/nginx.conf"
+    taskset -c 0 nginx -c "$out/nginx.conf" -e "$out/nginx-error.log" >"$out/nginx.out" 2>&1 &
+    pid=$!
+    bench_wait_port "$port"
+  else
+    GOMAXPROCS=1 taskset -c 0 "$out/$1" >"$out/$1.out" 2>&1 &
+    pid=$!
+    port=$(bench_listening_port "$out/$1.out")
+  fi
 }
 
 # load CONNECTIONS SECONDS: wrk from core 1; prints "requests/s p99-ms".
@@ -118,16 +104,6 @@ for name in "${servers[@]}"; do
   done
   echo
 done >"$out/medians.dat"
-gnuplot <<PLOT
-set terminal pngcairo size 800,420 noenhanced
-set output "$out/task-01-hello.png"
-set title "GET / -> hello (one core each for server and wrk): median requests/s of $rounds rounds"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set ylabel "requests/s"
-set yrange [0:*]
-set key top right
-plot "$out/medians.dat" using 2:xtic(1) title "50 connections", "" using 3 title "1,000 connections"
-PLOT
+bench_bars "$out/task-01-hello.png" "GET / -> hello (one core each for server and wrk): median requests/s of $rounds rounds" \
+  requests/s "$out/medians.dat" "2:50 connections" "3:1,000 connections"
 echo "(rows, summary and plot in $out)"

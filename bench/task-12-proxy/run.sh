@@ -20,15 +20,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out="$root/build/release/bench/task-12-proxy"
 mkdir -p "$out"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
-need=()
-for pair in go:golang-go nginx:nginx-light curl:curl gnuplot:gnuplot-nox clang++:clang; do
-  command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
-done
-if ((${#need[@]})); then
-  [ "$(id -u)" -eq 0 ] || { echo "run.sh: missing: ${need[*]} (apt-get install ${need[*]})" >&2; exit 2; }
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bench_need go:golang-go nginx:nginx-light curl:curl gnuplot:gnuplot-nox clang++:clang
 
 echo "building the proxies and the backend…" >&2
 clang++ -std=c++20 -O2 -DNDEBUG -DBOOST_ASIO_NO_DEPRECATED -pthread -I"$root/exercises/task-12" \
@@ -37,34 +32,23 @@ GOCACHE="$out/gocache" GO111MODULE=off go build -o "$out/go" "$here/peer.go"
 GOCACHE="$out/gocache" GO111MODULE=off go build -o "$out/backend" "$here/backend.go"
 head -c "${mib}M" /dev/zero >"$out/upload.bin"
 
-listening_port() { # FILE: the port a server printed, waiting for it
-  for _ in $(seq 100); do
-    local p
-    p=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
-    [ -n "$p" ] && { echo "$p"; return; }
-    sleep 0.05
-  done
-  echo "run.sh: no 'listening on' in $1" >&2; cat "$1" >&2; exit 1
-}
-
 taskset -c 1 "$out/backend" >"$out/backend.out" 2>&1 &
 backend_pid=$!
 trap 'kill $backend_pid 2>/dev/null || true' EXIT
-backend_port=$(listening_port "$out/backend.out")
+backend_port=$(bench_listening_port "$out/backend.out")
 
 start() { # NAME: the proxy pinned to core 0; sets $pid and $port
-  case $1 in
-    nginx)
-      port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-      sed "s|@DIR@|$out|g; s|@PORT@|$port|g; s|@BACKEND@|$backend_port|g" "$here/nginx.conf" >"$out/nginx.conf"
-      taskset -c 0 nginx -c "$out/nginx.conf" -e "$out/nginx-error.log" >"$out/nginx.out" 2>&1 &
-      pid=$!
-      for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done ;;
-    *)
-      taskset -c 0 "$out/$1" "$backend_port" >"$out/$1.out" 2>&1 &
-      pid=$!
-      port=$(listening_port "$out/$1.out") ;;
-  esac
+  if [ "$1" = nginx ]; then
+    port=$(bench_free_port)
+    sed "s|@DIR@|$out|g; s|@PORT@|$port|g; s|@BACKEND@|$backend_port|g" "$here/nginx.conf" >"$out/nginx.conf"
+    taskset -c 0 nginx -c "$out/nginx.conf" -e "$out/nginx-error.log" >"$out/nginx.out" 2>&1 &
+    pid=$!
+    bench_wait_port "$port"
+  else
+    taskset -c 0 "$out/$1" "$backend_port" >"$out/$1.out" 2>&1 &
+    pid=$!
+    port=$(bench_listening_port "$out/$1.out")
+  fi
 }
 
 # The worker's memory for nginx (its master only reads the configuration).
@@ -111,16 +95,6 @@ for name in "${proxies[@]}"; do
   done
   echo
 done >"$out/medians.dat"
-gnuplot <<PLOT
-set terminal pngcairo size 800,440 noenhanced
-set output "$out/task-12-proxy.png"
-set title "$mib MiB through a reverse proxy (proxy on one core): median MiB/s of $rounds rounds"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set ylabel "MiB/s"
-set yrange [0:*]
-set key below
-plot "$out/medians.dat" using 2:xtic(1) title "down (GET, backend to client)", "" using 3 title "up (POST, client to backend)"
-PLOT
+bench_bars "$out/task-12-proxy.png" "$mib MiB through a reverse proxy (proxy on one core): median MiB/s of $rounds rounds" \
+  MiB/s "$out/medians.dat" "2:down (GET, backend to client)" "3:up (POST, client to backend)"
 echo "(rows, summary and plot in $out)"

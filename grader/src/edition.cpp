@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <fstream>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -79,25 +78,8 @@ std::vector<std::string> scan_for_references(fs::path const& root, catalog const
   return leaks;
 }
 
-bool copy_into(fs::path const& from, fs::path const& to, std::string& error)
-{
-  std::error_code ec;
-  fs::create_directories(to.parent_path(), ec);
-  if (!ec) fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-  if (ec) error = fmt::format("could not write {}: {}", to.string(), ec.message());
-  return !ec;
-}
-
-bool write_json(fs::path const& file, nlohmann::json const& j, std::string& error)
-{
-  std::ofstream out(file);
-  out << j.dump(2) << "\n";
-  if (!out) error = "could not write " + file.string();
-  return static_cast<bool>(out);
-}
-
 // The README's first lines, so that nobody mistakes the edition for the whole.
-void mark_readme(fs::path const& readme, std::vector<std::string> const& released)
+bool mark_readme(fs::path const& readme, std::vector<std::string> const& released)
 {
   std::string const text = read_file_or_empty(readme);
   std::string const banner = fmt::format(
@@ -106,8 +88,9 @@ void mark_readme(fs::path const& readme, std::vector<std::string> const& release
       "tasks only, and `selftest`/`check` belong to the instructor's edition.\n\n",
       released.empty() ? "" : fmt::format(" (except the released {})", fmt::join(released, ", ")));
   auto const first_break = text.find("\n\n");
-  std::ofstream(readme) << (first_break == std::string::npos ? text + "\n\n" + banner
-                                                              : text.substr(0, first_break + 2) + banner + text.substr(first_break + 2));
+  return write_file_atomically(readme, first_break == std::string::npos
+                                           ? text + "\n\n" + banner
+                                           : text.substr(0, first_break + 2) + banner + text.substr(first_break + 2));
 }
 
 } // namespace
@@ -122,8 +105,8 @@ std::string missing_reference(fs::path const& root, task const* t)
 {
   if (!is_student_edition(root)) return {};
   if (t == nullptr)
-    return "this is a student edition: it holds no references, so there is nothing for it to prove "
-           "(run it in the instructor's edition)";
+    return "this is a student edition, without the references: this verb belongs to the instructor's "
+           "edition, where they are";
   if (fs::is_directory(t->solution_dir)) return {};
   return "this student edition does not hold " + t->id + "'s reference; your instructor may release it "
          "after the deadline (grader export --release " + t->id + ")";
@@ -157,18 +140,23 @@ export_result export_student_edition(fs::path const& root, catalog const& cat, e
   std::vector<std::string> exported;
   for (auto const& rel : workbook_files(root)) {
     if (withheld_path(rel, released)) continue;
-    if (!copy_into(root / rel, o.destination / rel, result.error)) return result;
+    if (!sync_file(root / rel, o.destination / rel, result.error)) return result;
     exported.push_back(rel);
     if (!editable.contains(rel)) hashes[rel] = sha256_of_file(root / rel);
   }
-  mark_readme(o.destination / "README.md", o.release);
-  hashes["README.md"] = sha256_of_file(o.destination / "README.md");
   result.files = exported.size();
   result.leaks = scan_for_references(root, cat, o.destination, exported, released);
   nlohmann::json const edition{{"version", 1}, {"edition", "student"}, {"released", o.release}};
-  nlohmann::json const manifest{{"version", 1}, {"algorithm", "sha256"}, {"editable", nlohmann::json(std::vector<std::string>(editable.begin(), editable.end()))}, {"files", hashes}};
-  if (!write_json(o.destination / edition_file, edition, result.error)) return result;
-  write_json(o.destination / manifest_file, manifest, result.error);
+  auto const write = [&](fs::path const& file, std::string const& text) {
+    if (result.error.empty() && !write_file_atomically(o.destination / file, text))
+      result.error = "could not write " + (o.destination / file).string();
+  };
+  if (!mark_readme(o.destination / "README.md", o.release)) result.error = "could not write the edition's README.md";
+  hashes["README.md"] = sha256_of_file(o.destination / "README.md");
+  nlohmann::json const manifest{{"version", 1}, {"algorithm", "sha256"},
+                                {"editable", std::vector<std::string>(editable.begin(), editable.end())}, {"files", hashes}};
+  write(edition_file, edition.dump(2) + "\n");
+  write(manifest_file, manifest.dump(2) + "\n");
   return result;
 }
 

@@ -44,7 +44,8 @@ bool same_content(fs::path const& a, fs::path const& b)
   return read_file(a) == read_file(b);
 }
 
-// Copies `from` over `to` unless they already hold the same bytes.
+} // namespace
+
 bool sync_file(fs::path const& from, fs::path const& to, std::string& error)
 {
   if (same_content(from, to)) return true;
@@ -71,8 +72,6 @@ std::vector<std::string> changed_since_export(fs::path const& trusted, fs::path 
     if (!hash.is_string() || sha256_of_file(submission / rel) != hash.get<std::string>()) changed.push_back(rel);
   return changed;
 }
-
-} // namespace
 
 std::vector<std::string> workbook_files(fs::path const& root)
 {

@@ -15,6 +15,11 @@
 
 namespace grader {
 
+// Copies `from` over `to` (making its directory) unless they already hold
+// the same bytes, which keeps `to`'s time stamp; on failure says why in
+// `error` and returns false.
+bool sync_file(std::filesystem::path const& from, std::filesystem::path const& to, std::string& error);
+
 // The files a student edits in a task, relative to the workbook root: the
 // stub's sources, NOTES.md, and any other file of the exercise but its
 // README, task.cmake, tests and contract headers (task 08's own tests).

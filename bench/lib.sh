@@ -44,6 +44,29 @@ bench_wait_port() {
   exit 1
 }
 
+# bench_start_server CORE DIR NAME COMMAND...: starts COMMAND pinned to
+# CORE, its output in DIR/NAME.out, and waits for its "listening on" line;
+# sets $pid and $port.
+bench_start_server() {
+  local core=$1 dir=$2 name=$3
+  shift 3
+  taskset -c "$core" "$@" >"$dir/$name.out" 2>&1 &
+  pid=$!
+  port=$(bench_listening_port "$dir/$name.out")
+}
+
+# bench_start_nginx CORE TEMPLATE DIR [SED-EXPRESSION]: nginx pinned to CORE
+# with TEMPLATE's configuration, @DIR@ and @PORT@ filled in (and whatever
+# else SED-EXPRESSION fills in); sets $pid and $port once it accepts.
+bench_start_nginx() {
+  local core=$1 template=$2 dir=$3 extra=${4:-}
+  port=$(bench_free_port)
+  sed "s|@DIR@|$dir|g; s|@PORT@|$port|g${extra:+; $extra}" "$template" >"$dir/nginx.conf"
+  taskset -c "$core" nginx -c "$dir/nginx.conf" -e "$dir/nginx-error.log" >"$dir/nginx.out" 2>&1 &
+  pid=$!
+  bench_wait_port "$port"
+}
+
 # bench_bars PNG TITLE YLABEL DATA "COLUMN:TITLE" ...: clustered bars, one
 # group per line of DATA (its first field the label), a bar per column.
 bench_bars() {

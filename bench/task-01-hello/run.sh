@@ -36,17 +36,8 @@ GOCACHE="$out/gocache" GO111MODULE=off go build -o "$out/go" "$here/peer.go"
 
 # start NAME: starts the server pinned to core 0; sets $pid and $port.
 start() {
-  if [ "$1" = nginx ]; then
-    port=$(bench_free_port)
-    sed "s|@DIR@|$out|g; s|@PORT@|$port|g" "$here/nginx.conf" >"$out/nginx.conf"
-    taskset -c 0 nginx -c "$out/nginx.conf" -e "$out/nginx-error.log" >"$out/nginx.out" 2>&1 &
-    pid=$!
-    bench_wait_port "$port"
-  else
-    GOMAXPROCS=1 taskset -c 0 "$out/$1" >"$out/$1.out" 2>&1 &
-    pid=$!
-    port=$(bench_listening_port "$out/$1.out")
-  fi
+  if [ "$1" = nginx ]; then bench_start_nginx 0 "$here/nginx.conf" "$out"
+  else GOMAXPROCS=1 bench_start_server 0 "$out" "$1" "$out/$1"; fi
 }
 
 # load CONNECTIONS SECONDS: wrk from core 1; prints "requests/s p99-ms".

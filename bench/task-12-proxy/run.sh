@@ -32,23 +32,13 @@ GOCACHE="$out/gocache" GO111MODULE=off go build -o "$out/go" "$here/peer.go"
 GOCACHE="$out/gocache" GO111MODULE=off go build -o "$out/backend" "$here/backend.go"
 head -c "${mib}M" /dev/zero >"$out/upload.bin"
 
-taskset -c 1 "$out/backend" >"$out/backend.out" 2>&1 &
-backend_pid=$!
+bench_start_server 1 "$out" backend "$out/backend"
+backend_pid=$pid backend_port=$port
 trap 'kill $backend_pid 2>/dev/null || true' EXIT
-backend_port=$(bench_listening_port "$out/backend.out")
 
 start() { # NAME: the proxy pinned to core 0; sets $pid and $port
-  if [ "$1" = nginx ]; then
-    port=$(bench_free_port)
-    sed "s|@DIR@|$out|g; s|@PORT@|$port|g; s|@BACKEND@|$backend_port|g" "$here/nginx.conf" >"$out/nginx.conf"
-    taskset -c 0 nginx -c "$out/nginx.conf" -e "$out/nginx-error.log" >"$out/nginx.out" 2>&1 &
-    pid=$!
-    bench_wait_port "$port"
-  else
-    taskset -c 0 "$out/$1" "$backend_port" >"$out/$1.out" 2>&1 &
-    pid=$!
-    port=$(bench_listening_port "$out/$1.out")
-  fi
+  if [ "$1" = nginx ]; then bench_start_nginx 0 "$here/nginx.conf" "$out" "s|@BACKEND@|$backend_port|g"
+  else bench_start_server 0 "$out" "$1" "$out/$1" "$backend_port"; fi
 }
 
 # The worker's memory for nginx (its master only reads the configuration).

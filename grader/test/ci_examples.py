@@ -14,6 +14,7 @@ workbook's tasks; every rendering the files upload exists and validates
 (validate_marking.py); the outputs Classroom reads are set; the stub is not
 given full marks. Ends with "N passed, M failed".
 """
+import json
 import os
 import pathlib
 import re
@@ -84,8 +85,10 @@ with tempfile.TemporaryDirectory(prefix="workbook-ci-") as tmp:
         report(code == 0, f"github-classroom.yml: '{step['name']}' exits 0", output[-800:])
     check_results(gh, "github-classroom.yml")
     set_outputs = dict(line.split("=", 1) for line in outputs.read_text().split())
-    report(set_outputs.get("max_score") == "4" and set_outputs.get("score") == "0",
-           "github-classroom.yml: the mark step sets score=0 and max_score=4 for task-01's stub", str(set_outputs))
+    marking = json.loads((gh / "results" / "marking.json").read_text())
+    report(set_outputs.get("max_score") == str(marking["max_score"]) and marking["max_score"] > 0
+           and set_outputs.get("score") == "0",
+           "github-classroom.yml: the mark step sets score=0 and max_score as marked, for task-01's stub", str(set_outputs))
     points = steps["points"]["with"]
     report(points["max-score"] == "${{ steps.mark.outputs.max_score }}", "the Classroom step takes its points from those outputs")
     code, output = run(points["command"], gh, env)

@@ -13,12 +13,16 @@ if(WORKBOOK_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
   # running the preprocessor first, so a miss (every edit is one) costs no
   # more than the compile; with the precompiled header that first pass was
   # 0.7 s of task 20's edit-to-verdict loop. A hit is still a hit.
-  set(WORKBOOK_STUDENT_COMPILER_LAUNCHER
+  set(workbook_student_ccache
       ${CMAKE_COMMAND} -E env
       "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
       "CCACHE_DEPEND=true"
       ${WORKBOOK_CCACHE})
 endif()
+# The student's own files are compiled through cmake/student-compile, which
+# runs the compile as given, or under bubblewrap when `grader mark` builds a
+# submission (the references hidden even from the assembler).
+set(WORKBOOK_STUDENT_COMPILER_LAUNCHER "${CMAKE_SOURCE_DIR}/cmake/student-compile" ${workbook_student_ccache})
 # compile_commands.json leaves the launcher out; `grader check` replays a
 # task's compile commands through it (one argument a line) to see warnings.
 list(JOIN CMAKE_CXX_COMPILER_LAUNCHER "\n" workbook_launcher_lines)

@@ -138,7 +138,8 @@ function(_workbook_add_variant id variant)
     # with its definitions; any other tool links the variant's objects.
     if(WORKBOOK_TOOL_${tool}_IMPLEMENTATION)
       set(tool_impl ${WORKBOOK_TOOL_${tool}_IMPLEMENTATION})
-      set(tool_sources ${compiled_own} ${tool_impl})
+      _workbook_tool_implementation(${id} ${tool} "${ex}" "${tool_impl}")
+      set(tool_sources ${compiled_own} $<TARGET_OBJECTS:${id}-${tool}-implementation>)
     elseif(suffix)
       set(tool_impl ${impl})
       set(tool_sources ${compiled_own} ${tool_impl})
@@ -167,6 +168,11 @@ function(_workbook_add_variant id variant)
       _workbook_variant_info("${out}/${t}" ${id} "${variant}-${tool}" "${ex}" "${tool_impl}" "")
     endif()
     _workbook_tool_flags(${t} ${tool} "${ex}")
+    if(variant STREQUAL "stub")
+      # What the stub's tool compiles itself is the student's (the shared
+      # sources and a fixed implementation are compiled apart).
+      set_target_properties(${t} PROPERTIES CXX_COMPILER_LAUNCHER "${WORKBOOK_STUDENT_COMPILER_LAUNCHER}")
+    endif()
     string(APPEND tool_entries "tool\t${tool}\t$<TARGET_FILE:${t}>\n")
     list(APPEND tool_targets ${t})
   endforeach()
@@ -208,6 +214,16 @@ function(_workbook_tool_common id tool ex sources)
   endif()
 endfunction()
 
+# <id>-<tool>-implementation: a tool's fixed IMPLEMENTATION (task 08's
+# reference handler, a broken one), the same for every variant: compiled
+# once for the task, and never with the student's files.
+function(_workbook_tool_implementation id tool ex sources)
+  if(NOT TARGET ${id}-${tool}-implementation)
+    add_library(${id}-${tool}-implementation OBJECT ${sources})
+    _workbook_tool_flags(${id}-${tool}-implementation ${tool} "${ex}")
+  endif()
+endfunction()
+
 # The objects of a variant's implementation, in `out_var`: its sources
 # compiled once into <exe>-impl, which the test binary and its tools link.
 # A mutant compiles only the files it touches and takes the rest from
@@ -235,7 +251,7 @@ function(_workbook_implementation_objects out_var id exe impl ex sol mout touche
     target_include_directories(${exe}-impl PRIVATE "${ex}" ${sol})
     target_link_libraries(${exe}-impl PRIVATE workbook_harness Catch2::Catch2 workbook_warnings)
     target_precompile_headers(${exe}-impl REUSE_FROM workbook_pch)
-    if(exe STREQUAL "${id}-stub" AND WORKBOOK_STUDENT_COMPILER_LAUNCHER)
+    if(exe STREQUAL "${id}-stub")
       set_target_properties(${exe}-impl PROPERTIES CXX_COMPILER_LAUNCHER "${WORKBOOK_STUDENT_COMPILER_LAUNCHER}")
     endif()
     list(APPEND objects "$<TARGET_OBJECTS:${exe}-impl>")

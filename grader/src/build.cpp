@@ -23,12 +23,14 @@ namespace {
 // Runs a command, its output into `log_path` and Ninja's "[n/m]" progress
 // into the progress line. Returns the exit code (128 + signal if killed).
 int run_logged(std::vector<std::string> const& argv, fs::path const& log_path,
-               std::string const& label, std::string& output)
+               std::string const& label, std::string& output,
+               std::vector<std::pair<std::string, std::string>> const& env = {})
 {
   static std::regex const step(R"(\[(\d+)/(\d+)\])");
   std::string pending;
   workbook::spawn_options options;
   options.argv = argv;
+  options.env = env;
   auto const result = workbook::run_process(std::move(options), std::chrono::hours(4), [&](std::string_view chunk) {
     pending.append(chunk);
     for (std::size_t nl; (nl = pending.find('\n')) != std::string::npos; pending.erase(0, nl + 1)) {
@@ -154,7 +156,7 @@ build_result build(build_settings const& s, std::vector<std::string> const& targ
   }
   std::string output;
   r.log = s.log_dir / (label + "-build.log");
-  int const rc = run_logged(argv, r.log, label, output);
+  int const rc = run_logged(argv, r.log, label, output, s.env);
   r.ok = rc == 0;
   if (!r.ok) {
     r.failed_objects = failed_objects(output);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace grader {
@@ -13,6 +14,9 @@ struct build_settings {
   std::filesystem::path build_dir;   // e.g. <root>/build/dev
   std::string preset = "dev";
   std::filesystem::path log_dir;     // where full logs go
+  // Added to the build's environment: what confines the student's
+  // compiles when marking (student_compile_env, cmake/student-compile).
+  std::vector<std::pair<std::string, std::string>> env;
 };
 
 struct build_result {

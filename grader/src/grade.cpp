@@ -60,7 +60,9 @@ verdict grade(workbook_paths const& paths, task const& t, std::string const& var
   std::string const target = t.id + "-" + variant;
   auto const build_start = std::chrono::steady_clock::now();
   if (options.build_first) {
-    auto const b = build(paths.build(), {target + "-all"}, target);
+    auto settings = paths.build();
+    settings.env = student_compile_env(options.sandbox, settings.build_dir);
+    auto const b = build(settings, {target + "-all"}, target);
     if (!b.ok) return build_failure(t, variant, b);
   }
   double const build_seconds = seconds_since(build_start);
@@ -76,7 +78,7 @@ verdict grade(workbook_paths const& paths, task const& t, std::string const& var
   verdict v = assess(t, run, variant);
   v.log = s.log.string();
   v.build_seconds = build_seconds;
-  v.sandbox = describe(s.sandbox);
+  v.sandbox = describe(s.sandbox, s.executable);
   return v;
 }
 

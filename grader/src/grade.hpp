@@ -23,7 +23,7 @@ struct grade_options {
   std::string only_tag;                  // "[AC3]": only that criterion's cases (proving a mutant fails it)
   std::optional<unsigned> random_seed;   // the cases in random order, reproducibly (finding order dependence)
   std::vector<std::string> only_cases;   // only the cases of these names (a rerun of those that failed)
-  sandbox_policy sandbox;                // what confines the test binary (marking confines it most)
+  sandbox_policy sandbox;                // what confines the test binary, and the student's compiles (marking)
 };
 
 // variant: "stub", "reference" or "mutant-<name>".

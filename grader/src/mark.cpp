@@ -54,6 +54,10 @@ sandbox_policy marking_sandbox(workbook_paths const& paths)
   policy.visible = {paths.root};   // the workspace, even where it lies below /tmp
   policy.hidden = {paths.root / "solutions"};
   policy.data_limit = 4ull << 30;   // an allocation without bound meets std::bad_alloc, not the machine's OOM killer
+  // Task 20's tests start 1,000 threads at once: with 8 MiB stacks they
+  // would pass the data limit at about 500; with 2 MiB they need 2 GiB.
+  policy.stack_limit = 2ull << 20;
+  policy.process_limit = 2048;      // processes and threads: a fork bomb meets it
   return policy;
 }
 

@@ -13,7 +13,7 @@ struct workbook_paths {
   std::filesystem::path build_dir;
   std::string preset = "dev";
 
-  build_settings build() const { return {root, build_dir, preset, build_dir / "grader-logs"}; }
+  build_settings build() const { return {root, build_dir, preset, build_dir / "grader-logs", {}}; }
   std::filesystem::path executable(std::string const& task, std::string const& variant) const
   {
     return build_dir / "tasks" / task / (task + "-" + variant);

@@ -195,6 +195,14 @@ pass_outcome run_pass(run_settings const& s, std::vector<case_result>& cases, cl
   o.spawn.env = {{events::env_var, events::grader_path}};
   o.spawn.extra_fd = pipe_fds[1];
   apply_sandbox(policy, o.spawn);
+  // The harness opens the channel again by its name (/dev/fd/3), which a
+  // pipe's owner alone may do: a run that becomes a user of its own owns it.
+  if (policy.run_as != 0 && ::fchown(pipe_fds[1], policy.run_as, static_cast<gid_t>(-1)) != 0) {
+    int const error = errno;
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    throw std::system_error(error, std::generic_category(), "giving the events pipe to the run's own user");
+  }
   o.output_file = s.log;
   o.events_fd = pipe_fds[0];
   std::string partial;

@@ -4,6 +4,8 @@
 
 #include <workbook/process.hpp>
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -18,6 +20,15 @@ struct sandbox_policy {
   // browser only reserves): 0 is none. Marking sets it; grading does not
   // (a sanitizer's shadow memory would not fit).
   unsigned long long data_limit = 0;
+  // RLIMIT_STACK: the main thread's stack and, in glibc, every other
+  // thread's by default: 0 leaves it. Thread stacks are writable private
+  // mappings, so under a data limit each one counts whole (8 MiB by default).
+  unsigned long long stack_limit = 0;
+  // RLIMIT_NPROC: how many processes and threads the run may have at once
+  // (a fork bomb meets it): 0 is none. The kernel counts them per user and
+  // spares root, so a grader running as root runs the binary as a user of
+  // its own (see run_as); where it cannot, describe() says why.
+  unsigned process_limit = 0;
   bool isolate_network = true;               // new network namespace with only loopback (needs root)
   // Marking (grader mark): the binary runs under bubblewrap, in namespaces
   // of its own (processes, network, IPC), and sees the file system
@@ -26,6 +37,8 @@ struct sandbox_policy {
   std::vector<std::filesystem::path> visible;   // bound read-only over its own /tmp (a tree below /tmp stays there)
   std::vector<std::filesystem::path> hidden;
   bool under_bubblewrap = false;             // set by apply_sandbox when bubblewrap runs it
+  uid_t run_as = 0;                          // set by apply_sandbox: the user the run becomes (0: the grader's own)
+  std::string process_limit_refusal;         // set by apply_sandbox: why process_limit does not hold, if it does not
 };
 
 // Why bubblewrap cannot confine a run on this machine (not installed, or
@@ -40,6 +53,13 @@ std::string const& bubblewrap_refusal();
 // work, the limits alone apply and describe() says so.
 void apply_sandbox(sandbox_policy& policy, workbook::spawn_options& o);
 
+// The environment under which a build confines the student's own compiles
+// (cmake/student-compile reads it): the policy's hidden directories hidden,
+// its visible ones readable, `build_dir` writable, the network off. Empty
+// where the policy does not confine files or bubblewrap does not work here.
+std::vector<std::pair<std::string, std::string>> student_compile_env(sandbox_policy const& policy,
+                                                                     std::filesystem::path const& build_dir);
+
 // How the binary itself ended: bubblewrap passes a child's death by signal
 // N on as exit code 128+N, which a confined run turns back into the signal.
 void unwrap_exit(sandbox_policy const& policy, workbook::process_result& r);
@@ -48,7 +68,7 @@ void unwrap_exit(sandbox_policy const& policy, workbook::process_result& r);
 // calls. Failures are ignored: isolation is best effort where not permitted.
 void apply_in_child(void* policy);
 
-// What confines a run under this policy, in words for the verdict.
-std::string describe(sandbox_policy const& policy);
+// What confines a run of `executable` under this policy, in words for the verdict.
+std::string describe(sandbox_policy const& policy, std::filesystem::path const& executable);
 
 } // namespace grader

@@ -7,7 +7,7 @@
 # file must be well formed, with a message for every case that did not pass.
 # Marks in this tree's own workspace (build/mark), so it is quick once built.
 #
-#   grader/test/mark_corpus.sh        (about three minutes once built)
+#   grader/test/mark_corpus.sh        (about four minutes once built)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 corpus="$src/grader/test/mark-corpus/misbehaving_middleware.cpp"
@@ -26,6 +26,7 @@ cases=(
   "reference|graded||"
   "stub|graded||"
   "includes_the_reference|did_not_compile|solutions/task-07/middleware.cpp|"
+  "embeds_the_references|did_not_compile|solutions/task-07/middleware.cpp|"
   "does_not_compile|did_not_compile|error|"
   "segfault|graded|crashed with SIGSEGV|"
   "aborts|graded|crashed with SIGABRT|"
@@ -33,6 +34,7 @@ cases=(
   "binds_8080_and_waits|graded|timed out|"
   "allocates_without_bound|graded|bad_alloc|"
   "leaves_a_child|graded||"
+  "forks_repeatedly|graded|timed out|"
   "floods_stdout|graded||"
   "fakes_results|graded||"
   "edits_the_tests|graded||"
@@ -77,12 +79,22 @@ for c in (c for cr in v["criteria"] for c in cr["tests"]):
         problems.append(f"case '{c['name']}' is {c['status']} without a message")
 if v["outcome"] == "graded" and "bubblewrap: its own processes" not in v["sandbox"]:
     problems.append(f"not confined by bubblewrap: {v['sandbox']}")
+if v["outcome"] == "graded" and "processes: at most" not in v["sandbox"]:
+    problems.append(f"its processes were not limited: {v['sandbox']}")
 if problems:
     print("\n".join("  " + p for p in problems), file=sys.stderr)
     sys.exit(1)
 PY
   case $way in
     leaves_a_child) ! pgrep -f "sleep 601" >/dev/null || fail "leaves_a_child: its child outlived the marking" ;;
+    forks_repeatedly) # a run's own user is 2000000000 and up. The kernel ends what is left in a killed
+      # run's namespace after the run itself has ended: give it 10 s, then none may be left.
+      for _ in $(seq 50); do
+        survivors=$(ps -eo uid= | awk '$1 >= 2000000000' | wc -l)
+        [ "$survivors" -eq 0 ] && break
+        sleep 0.2
+      done
+      [ "$survivors" -eq 0 ] || fail "forks_repeatedly: $survivors of its processes outlived the marking" ;;
     edits_the_tests) diff -r exercises/task-07/test build/mark/tree/exercises/task-07/test >/dev/null ||
       fail "edits_the_tests: the workspace's tests changed" ;;
   esac

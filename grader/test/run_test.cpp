@@ -248,5 +248,34 @@ TEST_CASE("a confined run (marking) writes only its own /tmp, cannot see the hid
 
   auto const crashed = sandboxed_run({"sh", "-c", "kill -SEGV $$"}, policy);
   CHECK(crashed.signal == SIGSEGV);
-  CHECK(describe(policy).find("bubblewrap") != std::string::npos);
+  CHECK(describe(policy, "sh").find("bubblewrap") != std::string::npos);
+}
+
+TEST_CASE("a marking's run has a user of its own, whose processes are limited, with or without bubblewrap", "[sandbox]")
+{
+  if (::geteuid() != 0) WORKBOOK_SKIP("only root can give a run a user of its own");
+  sandbox_policy policy;
+  policy.process_limit = 16;
+  // Forty processes at once, where sixteen are allowed: dash says it cannot fork.
+  std::vector<std::string> const forty{"sh", "-c", "id -u; i=0; while [ $i -lt 40 ]; do sleep 1 & i=$((i+1)); done; wait"};
+  for (bool const bubblewrap : {false, true}) {
+    if (bubblewrap && !bubblewrap_refusal().empty()) {
+      WARN("bubblewrap not tried: " << bubblewrap_refusal());
+      continue;
+    }
+    policy.confine_files = bubblewrap;
+    INFO("under bubblewrap: " << bubblewrap);
+    auto const r = sandboxed_run(forty, policy);
+    INFO(r.output);
+    CHECK(std::stoul(r.output) >= 2'000'000'000ul);
+    CHECK(r.exit_code != 0);
+    CHECK(r.output.find("fork") != std::string::npos);
+    CHECK(describe(policy, "sh").find("processes: at most 16 at once, as a user of its own") != std::string::npos);
+  }
+  // Without the limit, the same run starts all forty.
+  policy.process_limit = 0;
+  policy.confine_files = false;
+  auto const unlimited = sandboxed_run(forty, policy);
+  INFO(unlimited.output);
+  CHECK(unlimited.exit_code == 0);
 }

@@ -31,6 +31,18 @@ struct slow_start {
 } const sleeps_before_main;
 #endif
 
+#if defined(MISBEHAVE_embeds_the_references)
+// The reference's text as data: the assembler reads the file, so no
+// #include shows in the build's dependency record. (The compiler runs in
+// the build directory, build/<preset>.)
+asm(".pushsection .rodata\n"
+    "workbook_reference_text:\n"
+    ".incbin \"../../solutions/task-07/middleware.cpp\"\n"
+    ".byte 0\n"
+    ".popsection\n");
+extern "C" char const workbook_reference_text[];
+#endif
+
 void misbehave()
 {
 #if defined(MISBEHAVE_segfault)
@@ -54,6 +66,10 @@ void misbehave()
     ::execl("/bin/sleep", "sleep", "601", static_cast<char*>(nullptr));
     ::_exit(127);
   }
+#elif defined(MISBEHAVE_forks_repeatedly)
+  // A fork bomb: every copy forks again, for ever. Without a limit on the
+  // number of processes it fills the machine's process table.
+  for (;;) ::fork();
 #elif defined(MISBEHAVE_binds_8080_and_waits)
   int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -83,6 +99,8 @@ void misbehave()
   }
 #elif defined(MISBEHAVE_reads_the_references)
   if (std::ifstream(tree_root() / "solutions" / "task-07" / "middleware.cpp")) std::abort();   // could see them
+#elif defined(MISBEHAVE_embeds_the_references)
+  std::printf("%s", workbook_reference_text);   // where the results would show it
 #elif defined(MISBEHAVE_does_not_compile)
   this is not C++;
 #endif

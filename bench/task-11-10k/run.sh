@@ -10,8 +10,9 @@
 # connection sending a request every 1-3 s (pace.lua), latency measured per
 # request. Per server it prints requests/s, p50, p99, socket errors, non-2xx
 # answers and the server's peak resident memory (VmHWM), then the ratios.
-# Needs: wrk, golang-go (apt install wrk golang-go); builds the reference in
-# build/release.
+# Draws the ratios with gnuplot (task-11-10k.png). Installs what it lacks
+# from Debian when run as root (wrk, golang-go, gnuplot-nox); builds the
+# reference in build/release.
 set -euo pipefail
 connections=${1:-10000}
 seconds=${2:-30}
@@ -19,10 +20,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out="$root/build/release/bench/task-11-10k"
 
-for tool in wrk go; do
-  command -v "$tool" >/dev/null || { echo "run.sh: $tool is not installed: apt install wrk golang-go" >&2; exit 2; }
-done
 mkdir -p "$out"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+bench_need wrk:wrk go:golang-go gnuplot:gnuplot-nox
 
 echo "building the reference's serve tool (release) and the Go peer…" >&2
 cmake --preset release >/dev/null
@@ -44,13 +45,8 @@ measure() {
   local name=$1; shift
   "$@" >"$out/$name.out" 2>"$out/$name.err" &
   local pid=$!
-  local port=""
-  for _ in $(seq 100); do
-    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out/$name.out")
-    [[ -n $port ]] && break
-    sleep 0.1
-  done
-  [[ -n $port ]] || { echo "run.sh: $name did not say where it listens:" >&2; cat "$out/$name.err" >&2; kill "$pid"; exit 1; }
+  local port
+  port=$(bench_listening_port "$out/$name.out") || { cat "$out/$name.err" >&2; kill "$pid"; exit 1; }
   wrk -t2 -c"$connections" -d"${seconds}s" --latency --timeout 2s -s "$here/pace.lua" \
     "http://127.0.0.1:$port/" >"$out/$name.wrk" 2>&1
   local hwm
@@ -74,4 +70,10 @@ echo "$rows" | awk '
   { printf "| %s | %d | %d | %.2f | %.2f | %d | %d | %.1f |\n", $1, $2, $3, $4, $5, $6, $7, $8;
     rps[$1] = $3; p99[$1] = $5; rss[$1] = $8 }
   END { printf "\nbeast/go: requests/s %.2f, p99 %.2f, peak RSS %.2f\n", rps["beast"] / rps["go"], p99["beast"] / p99["go"], rss["beast"] / rss["go"] }'
-echo "(wrk output kept in $out)"
+# The figure: each measure as a ratio to Go's (Go = 1).
+echo "$rows" | awk '{ rps[$1] = $3; p99[$1] = $5; rss[$1] = $8 }
+  END { printf "requests/s %.3f 1\np99 %.3f 1\n\"peak RSS\" %.3f 1\n", rps["beast"] / rps["go"], p99["beast"] / p99["go"], rss["beast"] / rss["go"] }' \
+  >"$out/ratios.dat"
+bench_bars "$out/task-11-10k.png" "$connections keep-alive connections, one request each every 1-3 s: the reference against Go (Go = 1)" \
+  "ratio to Go" "$out/ratios.dat" "2:Beast reference" "3:Go net/http"
+echo "(wrk output and the plot kept in $out)"

@@ -11,8 +11,9 @@
 # counted (jq length for the array, wc -l for the lines) in the first round.
 # It prints records/s for each, the server's peak resident memory (VmHWM),
 # then the ratios beast/go.
-# Needs: curl, jq, golang-go (apt install curl jq golang-go); builds the
-# reference in build/release.
+# Draws the ratios with gnuplot (task-15-records.png). Installs what it
+# lacks from Debian when run as root (curl, jq, golang-go, gnuplot-nox);
+# builds the reference in build/release.
 set -euo pipefail
 records=${1:-1000000}
 rounds=${2:-3}
@@ -21,10 +22,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out="$root/build/release/bench/task-15-records"
 
-for tool in curl jq go; do
-  command -v "$tool" >/dev/null || { echo "run.sh: $tool is not installed: apt install curl jq golang-go" >&2; exit 2; }
-done
 mkdir -p "$out"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+bench_need curl:curl jq:jq go:golang-go gnuplot:gnuplot-nox
 
 echo "building the reference's serve tool (release) and the Go peer…" >&2
 cmake --preset release >/dev/null
@@ -62,13 +63,8 @@ measure() {
   local name=$1; shift
   "$@" >"$out/$name.out" 2>"$out/$name.err" &
   local pid=$!
-  local port=""
-  for _ in $(seq 100); do
-    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out/$name.out")
-    [[ -n $port ]] && break
-    sleep 0.1
-  done
-  [[ -n $port ]] || { echo "run.sh: $name did not say where it listens:" >&2; cat "$out/$name.err" >&2; kill "$pid"; exit 1; }
+  local port
+  port=$(bench_listening_port "$out/$name.out") || { cat "$out/$name.err" >&2; kill "$pid"; exit 1; }
   local url="http://127.0.0.1:$port/records?n=$records"
   check "$name" "$url" json
   check "$name" "$url&format=ndjson" ndjson
@@ -98,4 +94,10 @@ echo "$rows" | awk -v n="$records" -v c="$concurrent" '
     j[$1] = $2; d[$1] = $3; k[$1] = $4; rss[$1] = $5 }
   END { printf "\nbeast/go: JSON records/s %.2f, NDJSON records/s %.2f, concurrent records/s %.2f, peak RSS %.2f\n",
                j["beast"] / j["go"], d["beast"] / d["go"], k["beast"] / k["go"], rss["beast"] / rss["go"] }'
-echo "(server output kept in $out)"
+# The figure: each measure as a ratio to Go's (Go = 1).
+echo "$rows" | awk '{ j[$1] = $2; d[$1] = $3; k[$1] = $4; rss[$1] = $5 }
+  END { printf "\"JSON\" %.3f 1\n\"NDJSON\" %.3f 1\n\"concurrent JSON\" %.3f 1\n\"peak RSS\" %.3f 1\n",
+               j["beast"] / j["go"], d["beast"] / d["go"], k["beast"] / k["go"], rss["beast"] / rss["go"] }' >"$out/ratios.dat"
+bench_bars "$out/task-15-records.png" "$records records streamed, records/s and memory: the reference against Go (Go = 1)" \
+  "ratio to Go" "$out/ratios.dat" "2:Beast reference" "3:Go net/http"
+echo "(server output and the plot kept in $out)"

@@ -129,7 +129,7 @@ function(_workbook_add_variant id variant)
     # task, unless this mutant changed one of them.
     set(compiled_own ${own_sources})
     if(shared_sources AND NOT touched_own)
-      _workbook_tool_common(${id} ${tool} "${ex}" "${shared_sources}")
+      _workbook_tool_shared_objects(${id}-${tool}-common ${tool} "${ex}" "${shared_sources}")
       set(compiled_own ${variant_sources} $<TARGET_OBJECTS:${id}-${tool}-common>)
     endif()
     # An IMPLEMENTATION is a fixed one (the true reference a student's tests
@@ -138,7 +138,7 @@ function(_workbook_add_variant id variant)
     # with its definitions; any other tool links the variant's objects.
     if(WORKBOOK_TOOL_${tool}_IMPLEMENTATION)
       set(tool_impl ${WORKBOOK_TOOL_${tool}_IMPLEMENTATION})
-      _workbook_tool_implementation(${id} ${tool} "${ex}" "${tool_impl}")
+      _workbook_tool_shared_objects(${id}-${tool}-implementation ${tool} "${ex}" "${tool_impl}")
       set(tool_sources ${compiled_own} $<TARGET_OBJECTS:${id}-${tool}-implementation>)
     elseif(suffix)
       set(tool_impl ${impl})
@@ -204,23 +204,15 @@ function(_workbook_tool_flags target tool ex)
   target_precompile_headers(${target} REUSE_FROM workbook_pch${suffix})
 endfunction()
 
-# <id>-<tool>-common: the SOURCES of a tool that every variant shares (a
-# serve tool's main), compiled once for the task instead of once per
-# variant and mutant.
-function(_workbook_tool_common id tool ex sources)
-  if(NOT TARGET ${id}-${tool}-common)
-    add_library(${id}-${tool}-common OBJECT ${sources})
-    _workbook_tool_flags(${id}-${tool}-common ${tool} "${ex}")
-  endif()
-endfunction()
-
-# <id>-<tool>-implementation: a tool's fixed IMPLEMENTATION (task 08's
-# reference handler, a broken one), the same for every variant: compiled
-# once for the task, and never with the student's files.
-function(_workbook_tool_implementation id tool ex sources)
-  if(NOT TARGET ${id}-${tool}-implementation)
-    add_library(${id}-${tool}-implementation OBJECT ${sources})
-    _workbook_tool_flags(${id}-${tool}-implementation ${tool} "${ex}")
+# Objects a tool's variants share, compiled once for the task instead of
+# once per variant and mutant: <id>-<tool>-common, the tool's SOURCES (a
+# serve tool's main), and <id>-<tool>-implementation, its fixed
+# IMPLEMENTATION (task 08's reference handler, a broken one), which is so
+# never compiled with the student's files.
+function(_workbook_tool_shared_objects target tool ex sources)
+  if(NOT TARGET ${target})
+    add_library(${target} OBJECT ${sources})
+    _workbook_tool_flags(${target} ${tool} "${ex}")
   endif()
 endfunction()
 

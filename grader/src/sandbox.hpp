@@ -38,7 +38,6 @@ struct sandbox_policy {
   std::vector<std::filesystem::path> hidden;
   bool under_bubblewrap = false;             // set by apply_sandbox when bubblewrap runs it
   uid_t run_as = 0;                          // set by apply_sandbox: the user the run becomes (0: the grader's own)
-  std::string process_limit_refusal;         // set by apply_sandbox: why process_limit does not hold, if it does not
 };
 
 // Why bubblewrap cannot confine a run on this machine (not installed, or

@@ -46,11 +46,13 @@ std::vector<std::string> worth_rerunning(verdict const& v)
 }
 
 // A submission's code runs where it can change nothing the marking reads
-// and cannot read the references the workspace holds.
-sandbox_policy marking_sandbox(workbook_paths const& paths)
+// and cannot read the references: neither the workspace's nor the trusted
+// tree's around it (the workspace is its build/mark/tree).
+sandbox_policy marking_sandbox(workbook_paths const& paths, fs::path const& trusted)
 {
   sandbox_policy policy;
   policy.confine_files = true;
+  policy.concealed = {trusted};
   policy.visible = {paths.root};   // the workspace, even where it lies below /tmp
   policy.hidden = {paths.root / "solutions"};
   policy.data_limit = 4ull << 30;   // an allocation without bound meets std::bad_alloc, not the machine's OOM killer
@@ -80,15 +82,15 @@ void refuse_if_references_read(workbook_paths const& paths, task const& t, verdi
   v = std::move(refused);
 }
 
-verdict mark_task(workbook_paths const& paths, task const& t)
+verdict mark_task(workbook_paths const& paths, fs::path const& trusted, task const& t)
 {
   term::progress("marking " + t.id + "…");
-  verdict v = grade(paths, t, "stub", {.sandbox = marking_sandbox(paths)});
+  verdict v = grade(paths, t, "stub", {.sandbox = marking_sandbox(paths, trusted)});
   refuse_if_references_read(paths, t, v);
   auto const again = worth_rerunning(v);
   if (v.result == verdict::outcome::graded && !again.empty()) {
     term::progress(fmt::format("marking {}: running {} failed case{} again…", t.id, again.size(), again.size() == 1 ? "" : "s"));
-    auto const rerun = grade(paths, t, "stub", {.build_first = false, .only_cases = again, .sandbox = marking_sandbox(paths)});
+    auto const rerun = grade(paths, t, "stub", {.build_first = false, .only_cases = again, .sandbox = marking_sandbox(paths, trusted)});
     std::vector<case_result> cases;
     for (auto const& cv : rerun.criteria) cases.insert(cases.end(), cv.cases.begin(), cv.cases.end());
     rerun_failures_once(v, cases);
@@ -153,7 +155,7 @@ int cmd_mark(context const& ctx, task const*, verb_options const& options)
   paths.root = m.ws.root;
   paths.build_dir = m.ws.root / "build" / ctx.paths.preset;
   for (auto const& id : ids)
-    if (task const* t = pristine.find(id)) m.verdicts.push_back(mark_task(paths, *t));
+    if (task const* t = pristine.find(id)) m.verdicts.push_back(mark_task(paths, ctx.paths.root, *t));
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   print_summary(m);
   int status = exit_pass;

@@ -168,6 +168,10 @@ std::vector<std::string> bubblewrap_prefix(sandbox_policy const& policy,
                                    "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
                                    "--setenv", "HOME", "/tmp"};
   if (policy.isolate_network) command.push_back("--unshare-net");
+  for (auto const& dir : policy.concealed) {
+    command.push_back("--tmpfs");
+    command.push_back(dir.string());
+  }
   for (auto const& dir : policy.visible) {
     command.push_back("--ro-bind");
     command.push_back(dir.string());
@@ -209,7 +213,8 @@ std::vector<std::pair<std::string, std::string>> student_compile_env(sandbox_pol
     for (auto const& dir : dirs) out += (out.empty() ? "" : ":") + dir.string();
     return out;
   };
-  return {{"WORKBOOK_MARKING_HIDE", joined(policy.hidden)},
+  return {{"WORKBOOK_MARKING_CONCEAL", joined(policy.concealed)},
+          {"WORKBOOK_MARKING_HIDE", joined(policy.hidden)},
           {"WORKBOOK_MARKING_SEE", joined(policy.visible)},
           {"WORKBOOK_MARKING_WRITE", build_dir.string()}};
 }

@@ -34,7 +34,12 @@ struct sandbox_policy {
   // of its own (processes, network, IPC), and sees the file system
   // read-only, a /tmp of its own, and none of `hidden` (the references).
   bool confine_files = false;
-  std::vector<std::filesystem::path> visible;   // bound read-only over its own /tmp (a tree below /tmp stays there)
+  // In this order: `concealed` hidden whole (the trusted tree around the
+  // marking's workspace), then `visible` bound read-only again (over its
+  // own /tmp and what was concealed: the workspace), then `hidden` (the
+  // workspace's references).
+  std::vector<std::filesystem::path> concealed;
+  std::vector<std::filesystem::path> visible;
   std::vector<std::filesystem::path> hidden;
   bool under_bubblewrap = false;             // set by apply_sandbox when bubblewrap runs it
   uid_t run_as = 0;                          // set by apply_sandbox: the user the run becomes (0: the grader's own)
@@ -53,8 +58,8 @@ std::string const& bubblewrap_refusal();
 void apply_sandbox(sandbox_policy& policy, workbook::spawn_options& o);
 
 // The environment under which a build confines the student's own compiles
-// (cmake/student-compile reads it): the policy's hidden directories hidden,
-// its visible ones readable, `build_dir` writable, the network off. Empty
+// (cmake/student-compile reads it): the policy's concealed, visible and
+// hidden directories as for the run, `build_dir` writable, the network off. Empty
 // where the policy does not confine files or bubblewrap does not work here.
 std::vector<std::pair<std::string, std::string>> student_compile_env(sandbox_policy const& policy,
                                                                      std::filesystem::path const& build_dir);

@@ -69,7 +69,7 @@ struct script_check {
 constexpr script_check script_checks[] = {
     {"end-to-end", "e2e.sh", "end to end: a student's session with task-01, in a scratch copy (about a minute)…",
      "end to end: list, fail with hints, fix, self-grade capped then earned, tally, reveal, watch, reset"},
-    {"mark-corpus", "mark_corpus.sh", "marking task 07's reference, its stub and 15 misbehaving submissions (about four minutes)…",
+    {"mark-corpus", "mark_corpus.sh", "marking task 07's reference, its stub and 17 misbehaving submissions (about four minutes)…",
      "marking: full marks for the reference, none for the stub, the right verdict for each misbehaving submission "
      "(crash, hang, bound port, memory, child process, fork bomb, flood, fake results, edited tests, the references "
      "read, included or embedded), all under bubblewrap"},

@@ -27,6 +27,7 @@ cases=(
   "stub|graded||"
   "includes_the_reference|did_not_compile|solutions/task-07/middleware.cpp|"
   "embeds_the_references|did_not_compile|solutions/task-07/middleware.cpp|"
+  "includes_the_trusted_reference|did_not_compile|solutions/task-07/middleware.cpp|"
   "does_not_compile|did_not_compile|error|"
   "segfault|graded|crashed with SIGSEGV|"
   "aborts|graded|crashed with SIGABRT|"
@@ -39,6 +40,7 @@ cases=(
   "fakes_results|graded||"
   "edits_the_tests|graded||"
   "reads_the_references|graded||SIGABRT"
+  "reads_the_trusted_references|graded||SIGABRT"
   "sleeps_in_static_init|did_not_run|more than 10 s|"
 )
 for entry in "${cases[@]}"; do
@@ -47,6 +49,8 @@ for entry in "${cases[@]}"; do
     reference) cp solutions/task-07/middleware.cpp "$stub07" ;;
     stub) cp "$tmp/stub07.cpp" "$stub07" ;;
     includes_the_reference) printf '#include "../../solutions/task-07/middleware.cpp"\n' >"$stub07" ;;
+    # the trusted tree's, around the workspace (build/mark/tree)
+    includes_the_trusted_reference) printf '#include "../../../../../solutions/task-07/middleware.cpp"\n' >"$stub07" ;;
     *) { echo "#define MISBEHAVE_$way"; cat "$corpus"; } >"$stub07" ;;
   esac
   echo "mark corpus: $way"

@@ -246,6 +246,20 @@ TEST_CASE("a confined run (marking) writes only its own /tmp, cannot see the hid
   policy.visible = {below_tmp.path()};
   CHECK(sandboxed_output({"cat", (below_tmp.path() / "seen").string()}, policy) == "still here\n");
 
+  // A concealed tree shows only what `visible` names inside it (a marking's
+  // workspace inside the trusted tree, whose references stay out of sight).
+  workbook::temp_dir around("grader-concealed", "/var/tmp");
+  std::filesystem::create_directories(around.path() / "workspace");
+  std::ofstream(around.path() / "answer.cpp") << "the trusted reference\n";
+  std::ofstream(around.path() / "workspace" / "mine") << "visible\n";
+  sandbox_policy concealing;
+  concealing.confine_files = true;
+  concealing.concealed = {around.path()};
+  concealing.visible = {around.path() / "workspace"};
+  CHECK(sandboxed_output({"cat", (around.path() / "workspace" / "mine").string()}, concealing) == "visible\n");
+  CHECK(sandboxed_output({"sh", "-c", "test -e " + (around.path() / "answer.cpp").string() + " && echo seen || echo hidden"},
+                         concealing) == "hidden\n");
+
   auto const crashed = sandboxed_run({"sh", "-c", "kill -SEGV $$"}, policy);
   CHECK(crashed.signal == SIGSEGV);
   CHECK(describe(policy, "sh").find("bubblewrap") != std::string::npos);

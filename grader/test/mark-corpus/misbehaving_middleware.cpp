@@ -101,6 +101,10 @@ void misbehave()
   if (std::ifstream(tree_root() / "solutions" / "task-07" / "middleware.cpp")) std::abort();   // could see them
 #elif defined(MISBEHAVE_embeds_the_references)
   std::printf("%s", workbook_reference_text);   // where the results would show it
+#elif defined(MISBEHAVE_reads_the_trusted_references)
+  // The tree a marking builds lies inside the trusted one (build/mark/tree),
+  // whose references are three directories up.
+  if (std::ifstream(tree_root() / ".." / ".." / ".." / "solutions" / "task-07" / "middleware.cpp")) std::abort();
 #elif defined(MISBEHAVE_does_not_compile)
   this is not C++;
 #endif

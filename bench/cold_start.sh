@@ -27,7 +27,7 @@ whole=$((SECONDS - start))
 printf 'fresh clone to the first verdict (bin/grader task-01): %d s\n' "$first"
 printf 'bin/grader selftest after it: %d s (exit %d; its log: %s/selftest.log)\n\n' "$whole" "$status" "$dir"
 echo "the ten longest build steps (s):"
-awk 'NR > 1 { t = ($2 - $1) / 1000; printf "%8.1f  %s\n", t, $4 }' build/dev/.ninja_log | sort -rn | head -10
+awk 'NR > 1 { t = ($2 - $1) / 1000; printf "%8.1f  %s\n", t, $4 }' build/dev/.ninja_log | sort -rn | sed -n 1,10p   # sed reads to the end: no SIGPIPE for pipefail
 echo
 echo "total step time by kind (s; two cores run two steps at once):"
 awk 'NR > 1 { t = ($2 - $1) / 1000

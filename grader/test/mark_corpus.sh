@@ -54,8 +54,9 @@ for entry in "${cases[@]}"; do
     *) { echo "#define MISBEHAVE_$way"; cat "$corpus"; } >"$stub07" ;;
   esac
   echo "mark corpus: $way"
-  bin/grader mark --submission "$tmp/sub" task-01 task-07 --format json -o "$tmp/$way.json" >"$tmp/$way.out" 2>&1 ||
-    { sed 's/^/  | /' "$tmp/$way.out" | tail -20 >&2; fail "$way: grader mark exited $?"; }
+  status=0
+  bin/grader mark --submission "$tmp/sub" task-01 task-07 --format json -o "$tmp/$way.json" >"$tmp/$way.out" 2>&1 || status=$?
+  [ "$status" -eq 0 ] || { sed 's/^/  | /' "$tmp/$way.out" | tail -20 >&2; fail "$way: grader mark exited $status"; }
   python3 - "$tmp/$way.json" "$way" "$outcome" "$mentions" "$must_not" <<'PY' || fail "$way (above)"
 import json, sys
 path, way, outcome, mentions, must_not = sys.argv[1:]

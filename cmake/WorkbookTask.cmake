@@ -69,6 +69,18 @@ function(workbook_task_tool NAME)
   set(WORKBOOK_TASK_TOOLS ${WORKBOOK_TASK_TOOLS} ${NAME} PARENT_SCOPE)
 endfunction()
 
+# Inside a task's task.cmake: the task builds on what earlier tasks
+# implement (stretch 1 wraps task 18's breaker and task 19's retrier).
+#
+#   workbook_task_uses(task-18 task-19)
+#
+# The stub links the student's own files of those tasks (exercises/<task>/),
+# the reference and its mutants their references; their contracts are on the
+# include path of the tests and of every implementation.
+function(workbook_task_uses)
+  set(WORKBOOK_TASK_USES ${WORKBOOK_TASK_USES} ${ARGN} PARENT_SCOPE)
+endfunction()
+
 # <binary>.variant, beside a test binary: which implementation it holds and
 # where its tools are, one "key<TAB>value" a line (read by
 # harness/src/implementation.cpp). A file, not a generated source: every
@@ -195,7 +207,7 @@ endfunction()
 # What a tool's sources are compiled with, whichever target holds them.
 function(_workbook_tool_flags target tool ex)
   set(suffix "${WORKBOOK_TOOL_${tool}_SUFFIX}")
-  target_include_directories(${target} PRIVATE "${ex}")
+  target_include_directories(${target} PRIVATE "${ex}" ${WORKBOOK_TASK_INCLUDES})
   if(WORKBOOK_TOOL_${tool}_CATCH_TESTS)
     target_link_libraries(${target} PRIVATE workbook_catch_main workbook_harness Catch2::Catch2 workbook_warnings)
   else()
@@ -240,7 +252,7 @@ function(_workbook_implementation_objects out_var id exe impl ex sol mout touche
     if(exclude)
       set_target_properties(${exe}-impl PROPERTIES EXCLUDE_FROM_ALL TRUE)
     endif()
-    target_include_directories(${exe}-impl PRIVATE "${ex}" ${sol})
+    target_include_directories(${exe}-impl PRIVATE "${ex}" ${sol} ${WORKBOOK_TASK_INCLUDES})
     target_link_libraries(${exe}-impl PRIVATE workbook_harness Catch2::Catch2 workbook_warnings)
     target_precompile_headers(${exe}-impl REUSE_FROM workbook_pch)
     if(exe STREQUAL "${id}-stub")
@@ -378,6 +390,7 @@ function(workbook_add_task id)
   endif()
 
   set(WORKBOOK_TASK_TOOLS "")
+  set(WORKBOOK_TASK_USES "")
   if(EXISTS "${ex}/task.cmake")
     set(WORKBOOK_TASK_ID ${id})
     set(WORKBOOK_TASK_DIR "${ex}")
@@ -385,10 +398,28 @@ function(workbook_add_task id)
     include("${ex}/task.cmake")
   endif()
 
+  # What the task builds on: read by the functions below (they see this scope).
+  set(WORKBOOK_TASK_INCLUDES "")
+  foreach(used IN LISTS WORKBOOK_TASK_USES)
+    if(NOT used MATCHES "${WORKBOOK_TASK_PATTERN}" OR NOT IS_DIRECTORY "${PROJECT_SOURCE_DIR}/exercises/${used}")
+      _workbook_task_problem(${id} "exercises/${id}/task.cmake" "workbook_task_uses(${used}): there is no exercises/${used}/")
+      return()
+    endif()
+    file(GLOB used_stub CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/exercises/${used}/*.cpp")
+    file(GLOB used_reference CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/solutions/${used}/*.cpp")
+    list(APPEND stub_sources ${used_stub})
+    list(APPEND reference_sources ${used_reference})
+    # A student edition may hold this task's reference and not the other's.
+    if(NOT used_reference)
+      set(has_reference FALSE)
+    endif()
+    list(APPEND WORKBOOK_TASK_INCLUDES "${PROJECT_SOURCE_DIR}/exercises/${used}")
+  endforeach()
+
   set(out "${PROJECT_BINARY_DIR}/tasks/${id}")
 
   add_library(${id}-tests OBJECT ${test_sources})
-  target_include_directories(${id}-tests PRIVATE "${ex}")
+  target_include_directories(${id}-tests PRIVATE "${ex}" ${WORKBOOK_TASK_INCLUDES})
   target_link_libraries(${id}-tests PRIVATE workbook_harness Catch2::Catch2 workbook_warnings)
   target_precompile_headers(${id}-tests REUSE_FROM workbook_pch)
 

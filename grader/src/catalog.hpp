@@ -56,6 +56,9 @@ struct task {
   std::map<std::string, std::chrono::milliseconds> case_limits;
   std::filesystem::path exercise_dir;
   std::filesystem::path solution_dir;
+  // The earlier tasks whose student files this one links
+  // (`workbook_task_uses(task-18 task-19)` in its task.cmake).
+  std::vector<std::string> uses;
   std::vector<problem> problems;  // empty when the task is sound
 
   std::vector<hint> hints_for(std::string const& criterion_id) const;

@@ -69,7 +69,7 @@ sandbox_policy marking_sandbox(workbook_paths const& paths, fs::path const& trus
 void refuse_if_references_read(workbook_paths const& paths, task const& t, verdict& v)
 {
   if (v.result != verdict::outcome::graded) return;
-  auto const read = references_read(paths.root, paths.build_dir, t.id);
+  auto const read = references_read(paths.root, paths.build_dir, t);
   if (read.empty()) return;
   verdict refused = assess(t, {}, "stub");
   refused.result = verdict::outcome::did_not_compile;

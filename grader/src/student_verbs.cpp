@@ -241,6 +241,35 @@ int cmd_reset(context const& ctx, task const* task, verb_options const& options)
 
 // ---------------------------------------------------------------- tally
 
+namespace {
+
+bool is_stretch(task const& t) { return t.id.rfind("stretch-", 0) == 0; }
+
+// One line of the tally per task: its recorded score, or why there is none.
+// Returns the score counted (0 without one).
+int print_tally_row(task const& t, std::optional<task_record> const& r, std::size_t title_width)
+{
+  std::string score = "·";
+  std::string note;
+  int counted = 0;
+  if (r && r->score) {
+    score = std::to_string(*r->score);
+    counted = *r->score;
+    if (!r->cap_reason.empty()) note = "capped: " + r->cap_reason;
+  } else if (r && r->verdict == "passed") {
+    note = "passes; no self-grade yet ('Self-grade: N' in NOTES.md)";
+  } else if (r) {
+    note = fmt::format("{}/{} criteria pass", r->criteria_passed, r->criteria_total);
+  }
+  std::printf("  %s %s  %s %s\n", pad(t.id, 10).c_str(), pad(score, 3).c_str(), pad(t.title, title_width).c_str(),
+              term::dim(note).c_str());
+  return counted;
+}
+
+} // namespace
+
+// The tasks add up to the rubric's total and its bands; the stretch
+// challenges, beyond the curriculum, are tallied on a line of their own.
 int cmd_tally(context const& ctx, task const*, verb_options const&)
 {
   rubric rub;
@@ -254,24 +283,12 @@ int cmd_tally(context const& ctx, task const*, verb_options const&)
   std::printf("%s\n\n", term::bold("Tally").c_str());
   std::size_t title_width = 0;   // the notes line up after the longest title
   for (auto const& t : ctx.cat.tasks()) title_width = std::max(title_width, t.title.size());
-  int total = 0;
+  int total = 0, tasks = 0, stretch_total = 0, stretches = 0;
   for (auto const& t : ctx.cat.tasks()) {
-    auto const r = progress.get(t.id);
-    std::string score = "·";
-    std::string note;
-    if (r && r->score) {
-      score = std::to_string(*r->score);
-      total += *r->score;
-      if (!r->cap_reason.empty()) note = "capped: " + r->cap_reason;
-    } else if (r && r->verdict == "passed") {
-      note = "passes; no self-grade yet ('Self-grade: N' in NOTES.md)";
-    } else if (r) {
-      note = fmt::format("{}/{} criteria pass", r->criteria_passed, r->criteria_total);
-    }
-    std::printf("  %s %s  %s %s\n", pad(t.id, 10).c_str(), pad(score, 3).c_str(), pad(t.title, title_width).c_str(),
-                term::dim(note).c_str());
+    if (is_stretch(t)) continue;
+    total += print_tally_row(t, progress.get(t.id), title_width);
+    ++tasks;
   }
-  int const tasks = static_cast<int>(ctx.cat.tasks().size());
   std::printf("\nTotal: %s of %d", term::bold(std::to_string(total)).c_str(), 3 * tasks);
   if (tasks != 20) std::printf(" (this edition has %d of the curriculum's 20 tasks; the bands below are for 60)", tasks);
   std::printf("\n\n");
@@ -282,6 +299,12 @@ int cmd_tally(context const& ctx, task const*, verb_options const&)
     if (here) std::printf("            %s\n", b.next.c_str());
   }
   std::printf("\nAim for more than 50.\n");
+  for (auto const& t : ctx.cat.tasks()) {
+    if (!is_stretch(t)) continue;
+    if (stretches++ == 0) std::printf("\n%s\n\n", term::bold("Stretch challenges (not part of the total)").c_str());
+    stretch_total += print_tally_row(t, progress.get(t.id), title_width);
+  }
+  if (stretches > 0) std::printf("\nStretch: %d of %d\n", stretch_total, 3 * stretches);
   return exit_pass;
 }
 

@@ -121,9 +121,14 @@ workspace prepare_workspace(fs::path const& trusted, catalog const& cat, fs::pat
     ws.error = submission.string() + " is not a directory: give the submission's checkout";
     return ws;
   }
+  // A marked task's files are the submission's, and so are those of the
+  // earlier tasks it links (stretch 1 builds on the student's breaker).
+  std::set<std::string> from_submission(task_ids.begin(), task_ids.end());
+  for (auto const& t : cat.tasks())
+    if (from_submission.contains(t.id)) from_submission.insert(t.uses.begin(), t.uses.end());
   std::set<std::string> editable_here, editable_anywhere;
   for (auto const& t : cat.tasks()) {
-    bool const marked = std::find(task_ids.begin(), task_ids.end(), t.id) != task_ids.end();
+    bool const marked = from_submission.contains(t.id);
     for (auto const& f : editable_files(t)) (marked ? editable_here : editable_anywhere).insert(f.string());
   }
   auto const trusted_files = workbook_files(trusted);
@@ -147,7 +152,7 @@ workspace prepare_workspace(fs::path const& trusted, catalog const& cat, fs::pat
   return ws;
 }
 
-std::vector<std::string> references_read(fs::path const& root, fs::path const& build_dir, std::string const& task_id)
+std::vector<std::string> references_read(fs::path const& root, fs::path const& build_dir, task const& t)
 {
   auto const r = workbook::run_process({"ninja", "-C", build_dir.string(), "-t", "deps"}, std::chrono::seconds(60));
   if (r.exit_code != 0)
@@ -155,9 +160,16 @@ std::vector<std::string> references_read(fs::path const& root, fs::path const& b
                              "): " + r.output.substr(0, 500));
   // Blocks of "<object>: #deps N, deps mtime M (VALID)", then one indented
   // line per file the compiler read. The student's objects are the stub
-  // variant's, compiled from files below exercises/<task>/.
-  std::string const objects_of_stub = "CMakeFiles/" + task_id + "-stub";
-  std::string const from_exercise = ".dir/exercises/" + task_id + "/";
+  // variant's, compiled from files below exercises/<task>/ and the
+  // exercises of the tasks it uses.
+  std::string const objects_of_stub = "CMakeFiles/" + t.id + "-stub";
+  std::vector<std::string> from_exercises{".dir/exercises/" + t.id + "/"};
+  for (auto const& used : t.uses) from_exercises.push_back(".dir/exercises/" + used + "/");
+  auto student_source_at = [&](std::string const& object) {
+    for (auto const& dir : from_exercises)
+      if (auto const at = object.find(dir); at != std::string::npos) return at;
+    return std::string::npos;
+  };
   std::string const references = (root / "solutions").lexically_normal().string() + "/";
   std::vector<std::string> found;
   std::string source;   // of the block being read; empty: not the student's
@@ -166,7 +178,7 @@ std::vector<std::string> references_read(fs::path const& root, fs::path const& b
     if (line.empty()) continue;
     if (line.front() != ' ') {
       auto const object = line.substr(0, line.find(": #deps"));
-      auto const at = object.find(from_exercise);
+      auto const at = student_source_at(object);
       source = object.starts_with(objects_of_stub) && at != std::string::npos && object.ends_with(".o")
                    ? object.substr(at + 5, object.size() - at - 5 - 2)
                    : std::string();

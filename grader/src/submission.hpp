@@ -43,11 +43,11 @@ workspace prepare_workspace(std::filesystem::path const& trusted, catalog const&
 
 // What the submission's compiled code read of the references: one line per
 // solutions/ file a header dependency of an object built from the student's
-// files of `task_id` ("exercises/task-05/pool.cpp includes
-// solutions/task-05/pool.cpp"), from Ninja's record of the compiler's own
-// dependency lists. Empty when it read none.
+// files of task `t` or of the tasks it uses ("exercises/task-05/pool.cpp
+// includes solutions/task-05/pool.cpp"), from Ninja's record of the
+// compiler's own dependency lists. Empty when it read none.
 std::vector<std::string> references_read(std::filesystem::path const& root, std::filesystem::path const& build_dir,
-                                         std::string const& task_id);
+                                         task const& t);
 
 // Every file of a workbook tree, relative: git's view (tracked, and
 // untracked but not ignored) in a git checkout, else a walk that skips

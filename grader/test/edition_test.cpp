@@ -152,3 +152,43 @@ TEST_CASE("marking names what a submission changed since its edition went out, i
   CHECK(read_file_or_empty(w.path / "workspace/exercises/task-21/test/rate_limiter_test.cpp") ==
         read_file_or_empty(w.edition / "exercises/task-21/test/rate_limiter_test.cpp"));
 }
+
+TEST_CASE("marking a task takes the student's files of the tasks it uses, and only theirs", "[export]")
+{
+  workbook_with_two_tasks w;
+  REQUIRE(write_file_atomically(w.root / "exercises/task-22/task.cmake", "workbook_task_uses(task-21)\n"));
+  catalog const cat(w.root);
+  REQUIRE(cat.find("task-22") != nullptr);
+  CHECK(cat.find("task-22")->uses == std::vector<std::string>{"task-21"});
+  CHECK(cat.find("task-21")->uses.empty());
+
+  auto const submission = w.path / "submission";
+  fs::copy(w.root, submission, fs::copy_options::recursive);
+  REQUIRE(write_file_atomically(submission / "exercises/task-21/rate_limiter.cpp", "// the student's limiter\n"));
+  REQUIRE(write_file_atomically(submission / "exercises/task-22/token_bucket.cpp", "// the student's bucket\n"));
+
+  // Marking task-22 alone builds it with the student's task-21 file, which it links.
+  auto const ws = prepare_workspace(w.root, cat, submission, {"task-22"}, w.path / "workspace");
+  INFO(ws.error);
+  REQUIRE(ws.error.empty());
+  CHECK(read_file_or_empty(w.path / "workspace/exercises/task-21/rate_limiter.cpp") == "// the student's limiter\n");
+  CHECK(read_file_or_empty(w.path / "workspace/exercises/task-22/token_bucket.cpp") == "// the student's bucket\n");
+
+  // Marking task-21 alone does not take task-22's: nothing of task-21 uses it.
+  auto const other = prepare_workspace(w.root, cat, submission, {"task-21"}, w.path / "workspace-21");
+  REQUIRE(other.error.empty());
+  CHECK(read_file_or_empty(w.path / "workspace-21/exercises/task-22/token_bucket.cpp") ==
+        read_file_or_empty(w.root / "exercises/task-22/token_bucket.cpp"));
+}
+
+TEST_CASE("a task that uses a task the workbook does not have is named with the fix", "[export]")
+{
+  workbook_with_two_tasks w;
+  REQUIRE(write_file_atomically(w.root / "exercises/task-22/task.cmake", "workbook_task_uses(task-21 task-77)\n"));
+  catalog const cat(w.root);
+  auto const* t = cat.find("task-22");
+  REQUIRE(t != nullptr);
+  CHECK(t->uses == std::vector<std::string>{"task-21"});
+  REQUIRE(!t->problems.empty());
+  CHECK(t->problems.back().what.find("task-77") != std::string::npos);
+}

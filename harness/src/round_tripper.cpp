@@ -100,6 +100,7 @@ asio::awaitable<client_response> exchange(std::shared_ptr<plain_transport::impl>
       client_response response;
       co_await http::async_read(conn.stream, conn.buffer, response, asio::use_awaitable);
       conn.stream.expires_never();
+      if (request.trace && request.trace->on_connection) request.trace->on_connection({reused, self->upstream});
       if (response.keep_alive() && message.keep_alive()) self->give_back(std::move(conn));
       co_return response;
     } catch (boost::system::system_error const& e) {

@@ -33,6 +33,22 @@ namespace workbook {
 
 using client_response = boost::beast::http::response<boost::beast::http::string_body>;
 
+// What a transport can tell about the connection that carried an exchange
+// (Go's httptrace.GotConnInfo).
+struct connection_info {
+  bool reused = false;  // taken from the idle keep-alive connections, not opened for this request
+  boost::asio::ip::tcp::endpoint remote;
+};
+
+// Hooks a caller hangs on one request to watch what the transport does with
+// it (Go's httptrace.ClientTrace). A transport that can tell calls each hook
+// it has something for; one that cannot, never: callers must not count on
+// them. Called on the exchange's thread, before the round trip completes.
+struct client_trace {
+  // Once per exchange that got a response: the connection that carried it.
+  std::function<void(connection_info const&)> on_connection;
+};
+
 struct client_request {
   // What goes on the wire: method, target (origin-form, "/path?query"),
   // fields, and the body for the first attempt.
@@ -42,6 +58,9 @@ struct client_request {
   // wrapper that may send a request twice needs this whenever the body is
   // not empty; without it, such a request can be sent only once.
   std::function<std::string()> body_factory;
+  // Null unless the caller watches this request. A wrapper that sends
+  // attempts of its own decides whether they carry it.
+  std::shared_ptr<client_trace const> trace = nullptr;
 };
 
 using round_trip_signature = void(boost::system::error_code, client_response);
@@ -72,7 +91,8 @@ protected:
 // keep-alive connections and reuses them, opens one per request otherwise,
 // bounds each exchange with `timeout`. Safe to call from any thread; the
 // exchanges run on `executor`, each on a strand of its own. What the tests
-// of tasks 18-20 wrap.
+// of tasks 18-20 wrap. Reports each exchange's connection to the request's
+// client_trace.
 class plain_transport : public round_tripper {
 public:
   struct options {

@@ -36,14 +36,12 @@
 #include <workbook/http.hpp>
 #include <workbook/io_threads.hpp>
 #include <workbook/manual_clock.hpp>
+#include <workbook/round_trip_call.hpp>
 #include <workbook/round_tripper.hpp>
 #include <workbook/transcript.hpp>
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -990,143 +988,18 @@ private:
 
 // ---------------------------------------------------------------- answers
 
-inline std::atomic<int>& dropped_handlers()
-{
-  static std::atomic<int> count{0};
-  return count;
-}
+// One call on a round tripper and its answer: workbook/round_trip_call.hpp.
+// rig::start makes one; start_call(transport, request, cancel_on, caller)
+// one on a transport of the test's own.
+using answer = workbook::call_answer;
+using pending = workbook::pending_call;
 
-struct answer {
-  bool completed = false;  // the handler ran within the wait
-  bool dropped = false;    // the handler was destroyed without being called
-  error_code ec;
-  int status = 0;
-  std::string body;
-  std::thread::id thread;  // where the handler ran
-  // What the handler saw when it ran (filled by a box's `inside` hook).
-  std::size_t lines_seen = 0, spans_seen = 0;
-  std::string exposition_seen;
-
-  std::string describe() const
-  {
-    if (dropped) return "no answer: the handler was destroyed without being called";
-    if (!completed) return "no answer within the wait";
-    if (ec) return "error " + stretch1_test::describe(ec);
-    return std::to_string(status) + " \"" + body + "\"";
-  }
+// How many log lines and spans the rig's sinks held when a handler ran,
+// written by rig::count_sinks() in the handler. Shared with the handler, so
+// one that runs after the test stopped waiting writes into live memory.
+struct sinks_seen {
+  std::atomic<std::size_t> lines{0}, spans{0};
 };
-
-class answer_box {
-public:
-  void set(answer a)
-  {
-    std::lock_guard lock(mutex_);
-    if (result_ || dropped_) return;
-    result_ = std::move(a);
-    cv_.notify_all();
-  }
-  void drop()
-  {
-    std::lock_guard lock(mutex_);
-    if (result_ || dropped_) return;
-    dropped_ = true;
-    dropped_handlers().fetch_add(1);
-    cv_.notify_all();
-  }
-  answer wait(milliseconds within)
-  {
-    std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, within, [&] { return result_ || dropped_; });
-    if (result_) return *result_;
-    answer a;
-    a.dropped = dropped_;
-    return a;
-  }
-  bool done() const
-  {
-    std::lock_guard lock(mutex_);
-    return result_ || dropped_;
-  }
-
-  asio::cancellation_signal signal;         // lives as long as the box
-  std::function<void(answer&)> inside;      // runs in the handler, before the answer is kept
-  int caller = 0;
-
-private:
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  std::optional<answer> result_;
-  bool dropped_ = false;
-};
-
-class reporter {
-public:
-  explicit reporter(std::shared_ptr<answer_box> box) : box_(std::move(box)) {}
-  reporter(reporter&&) noexcept = default;
-  reporter& operator=(reporter&&) noexcept = default;
-  reporter(reporter const&) = delete;
-  reporter& operator=(reporter const&) = delete;
-  ~reporter()
-  {
-    if (box_) box_->drop();
-  }
-
-  void operator()(error_code ec, workbook::client_response response)
-  {
-    auto box = std::move(box_);
-    answer a;
-    a.completed = true;
-    a.ec = ec;
-    a.status = static_cast<int>(response.result_int());
-    a.body = response.body();
-    a.thread = std::this_thread::get_id();
-    if (box->inside) box->inside(a);
-    if (box->caller != 0) workbook::transcript::record(box->caller, workbook::transcript::direction::received, a.describe());
-    box->set(std::move(a));
-  }
-
-private:
-  std::shared_ptr<answer_box> box_;
-};
-
-// A call in flight: wait for its answer, or cancel it.
-class pending {
-public:
-  pending(std::shared_ptr<answer_box> box, asio::any_io_executor cancel_on)
-      : box_(std::move(box)), cancel_on_(std::move(cancel_on))
-  {
-  }
-  answer wait(milliseconds within = 2s) { return box_->wait(within); }
-  bool done() const { return box_->done(); }
-  // A terminal cancellation on the handler's slot, emitted on `cancel_on`
-  // (where the upstream holds the call: a slot is not thread-safe).
-  void cancel()
-  {
-    if (box_->caller != 0) workbook::transcript::note(box_->caller, "the caller cancels the call");
-    asio::post(cancel_on_, [box = box_] { box->signal.emit(asio::cancellation_type::terminal); });
-  }
-
-private:
-  std::shared_ptr<answer_box> box_;
-  asio::any_io_executor cancel_on_;
-};
-
-inline pending start(workbook::round_tripper& rt, workbook::client_request request, asio::any_io_executor cancel_on,
-                     int caller = 0, std::function<void(answer&)> inside = {},
-                     std::optional<asio::any_io_executor> handler_executor = std::nullopt)
-{
-  auto box = std::make_shared<answer_box>();
-  box->caller = caller;
-  box->inside = std::move(inside);
-  if (caller != 0)
-    workbook::transcript::record(caller, workbook::transcript::direction::sent,
-                                 std::string(request.message.method_string()) + " " +
-                                     printable(std::string(request.message.target())));
-  auto handler = asio::bind_cancellation_slot(box->signal.slot(), reporter(box));
-  if (handler_executor) rt.async_round_trip(std::move(request), asio::bind_executor(*handler_executor, std::move(handler)));
-  else rt.async_round_trip(std::move(request), std::move(handler));
-  return pending(box, std::move(cancel_on));
-}
 
 // Counts the answers of calls made without waiting for each.
 struct tally {
@@ -1285,12 +1158,25 @@ struct rig {
     else transport.emplace(executor, upstream, options);
   }
 
-  // Starts a call; `inside` runs in its handler.
-  pending start(workbook::client_request request, std::function<void(answer&)> inside = {},
+  // Starts a call; `inside` runs in its handler, before the answer is kept.
+  // wait() on it waits up to 2 s.
+  pending start(workbook::client_request request, std::function<void()> inside = {},
                 std::optional<asio::any_io_executor> handler_executor = std::nullopt)
   {
-    return stretch1_test::start(*transport, std::move(request), upstream.executor(), caller, std::move(inside),
-                                handler_executor);
+    auto call = workbook::start_call(*transport, std::move(request), upstream.executor(), caller, std::move(inside),
+                                     handler_executor);
+    call.patience = 2s;
+    return call;
+  }
+  // A hook for start(): counts the log lines and spans the sinks hold when
+  // the handler runs into `seen` (the sinks share their state: no reference
+  // to the rig is kept).
+  std::function<void()> count_sinks(std::shared_ptr<sinks_seen> seen) const
+  {
+    return [seen = std::move(seen), log = lines, exported = spans] {
+      seen->lines = log.size();
+      seen->spans = exported.size();
+    };
   }
   answer call(workbook::client_request request, milliseconds within = 2s)
   {

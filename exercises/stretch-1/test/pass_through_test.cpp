@@ -216,22 +216,17 @@ TEST_CASE("the caller's handler runs on its own executor once the call is record
   std::size_t n = 0;
   for (auto target : {"/status/200", "/status/500", "/refused"}) {
     ++n;
-    auto a = r.start(get(target),
-                     [&](answer& a) {
-                       a.lines_seen = r.lines.size();
-                       a.spans_seen = r.spans.size();
-                     },
-                     callers.get_executor())
-                 .wait();
+    auto seen = std::make_shared<sinks_seen>();
+    auto a = r.start(get(target), r.count_sinks(seen), callers.get_executor()).wait();
     INFO("GET " << target << " with a handler bound to the caller's io_context: " << a.describe()
                 << "\nit ran on the caller's thread: " << (a.thread == callers_id ? "yes" : "no") << "; it saw "
-                << a.lines_seen << " log lines and " << a.spans_seen << " spans\nlog lines:\n"
+                << seen->lines.load() << " log lines and " << seen->spans.load() << " spans\nlog lines:\n"
                 << r.lines.text() << "spans:\n"
                 << r.spans.text());
     REQUIRE(a.completed);
     CHECK(a.thread == callers_id);
-    CHECK(a.lines_seen == n);
-    CHECK(a.spans_seen == 2 * n);
+    CHECK(seen->lines.load() == n);
+    CHECK(seen->spans.load() == 2 * n);
   }
 }
 
@@ -260,7 +255,7 @@ TEST_CASE("cancelling a held call ends it at once and nothing stays in flight", 
   // The same through a real plain_transport, to an upstream that never answers.
   auto silent = workbook::test_server::scripted(workbook::upstreams::silent());
   rig real({}, local(silent.port()));
-  auto c = start(*real.transport, get("/never", "b.test"), real.ioc.get_executor(), real.caller);
+  auto c = start_call(*real.transport, get("/never", "b.test"), real.ioc.get_executor(), real.caller);
   bool const arrived = workbook::eventually([&] { return silent.requests() == 1 || c.done(); }, 2s);
   INFO("the silent upstream has read " << silent.requests() << " request(s)");
   REQUIRE(arrived);

@@ -121,23 +121,21 @@ TEST_CASE("spans and the log line are recorded before the handler runs", "[AC7]"
 {
   for (std::string target : {"/status/200", "/status/503", "/refused", "/hold"}) {
     rig r;
-    auto p = r.start(get(target), [&](answer& a) {
-      a.lines_seen = r.lines.size();
-      a.spans_seen = r.spans.size();
-    });
+    auto seen = std::make_shared<sinks_seen>();
+    auto p = r.start(get(target), r.count_sinks(seen));
     if (target == "/hold") {
       REQUIRE(r.until_held(1));
       p.cancel();
     }
     auto const a = p.wait();
     INFO("GET " << target << (target == "/hold" ? ", cancelled by the caller" : "") << " -> " << a.describe()
-                << "\nwhen the handler ran it saw " << a.lines_seen << " log line(s) and " << a.spans_seen
+                << "\nwhen the handler ran it saw " << seen->lines.load() << " log line(s) and " << seen->spans.load()
                 << " span(s); in the end:\nlog lines:\n"
                 << r.lines.text() << "spans:\n"
                 << r.spans.text());
     REQUIRE(a.completed);
-    CHECK(a.lines_seen == 1);
-    CHECK(a.spans_seen == 2);
+    CHECK(seen->lines.load() == 1);
+    CHECK(seen->spans.load() == 2);
   }
 }
 

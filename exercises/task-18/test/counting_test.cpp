@@ -47,7 +47,7 @@ TEST_CASE("transport errors count as failures, like a 5xx", "[AC2]")
   transitions log;
   task18::circuit_breaker breaker(r.ioc.get_executor(), nowhere, options_with(5, 30s, r.clock, log));
   for (int i = 0; i < 5; ++i) {
-    auto a = start(breaker, get("/"), r.ioc.get_executor(), r.caller).wait();
+    auto a = start_call(breaker, get("/"), r.ioc.get_executor(), r.caller).wait();
     INFO("refused connection " << i + 1 << " through plain_transport -> " << a.describe() << "; state() is now "
                                << task18::to_string(breaker.state()));
     REQUIRE(a.completed);

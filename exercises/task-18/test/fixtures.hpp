@@ -2,8 +2,9 @@
 // hold a call until the test releases it (so a probe stays in flight while
 // a thousand other calls arrive), a clock that moves only when told to and
 // can make the threads that read it meet, a log of the breaker's
-// transitions, and a caller that waits for an answer a bounded time and
-// notices a handler the breaker dropped without calling it.
+// transitions, and calls made with the harness's start_call
+// (workbook/round_trip_call.hpp), which waits for an answer a bounded time
+// and notices a handler the breaker dropped without calling it.
 //
 // The fake upstream answers
 //   /status/N    a response with status N at once (body "status N from the upstream")
@@ -17,14 +18,11 @@
 #include <workbook/eventually.hpp>
 #include <workbook/io_threads.hpp>
 #include <workbook/manual_clock.hpp>
+#include <workbook/round_trip_call.hpp>
 #include <workbook/round_tripper.hpp>
 #include <workbook/transcript.hpp>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -200,144 +198,18 @@ inline std::string sequence_text(std::vector<std::pair<breaker_state, breaker_st
 
 // ---------------------------------------------------------------- answers
 
-// Handlers destroyed without being called, in this process: a test that
-// waits for a call to arrive somewhere stops waiting when its handler is
-// gone, and says so.
-inline std::atomic<int>& dropped_handlers()
-{
-  static std::atomic<int> count{0};
-  return count;
-}
+// One call on a round tripper and its answer: workbook/round_trip_call.hpp.
+// start_call(breaker, request, cancel_on, caller) makes one; a handler the
+// breaker destroys uncalled ends its wait at once, and is counted in
+// dropped_handlers().
+using answer = workbook::call_answer;
+using pending = workbook::pending_call;
+using workbook::answer_box;
+using workbook::dropped_handlers;
 
-struct answer {
-  bool completed = false;  // the handler ran within the wait
-  bool dropped = false;    // the handler was destroyed without being called
-  error_code ec;
-  int status = 0;
-  std::string body;
-  std::string upstream_header;  // the response's X-Upstream field
-  std::thread::id thread;       // where the handler ran
-
-  std::string describe() const
-  {
-    if (dropped) return "no answer: the breaker destroyed the handler without calling it";
-    if (!completed) return "no answer within the wait";
-    if (ec) return "error: " + task18_test::describe(ec);
-    return std::to_string(status) + " \"" + body + "\"";
-  }
-};
-
-// Where a call's answer lands. The handler given to the breaker (a
-// reporter) fills it, or marks it dropped when it is destroyed uncalled.
-class answer_box {
-public:
-  void set(answer a)
-  {
-    std::lock_guard lock(mutex_);
-    if (result_ || dropped_) return;
-    result_ = std::move(a);
-    cv_.notify_all();
-  }
-  void drop()
-  {
-    std::lock_guard lock(mutex_);
-    if (result_ || dropped_) return;
-    dropped_ = true;
-    dropped_handlers().fetch_add(1);
-    cv_.notify_all();
-  }
-  answer wait(milliseconds within)
-  {
-    std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, within, [&] { return result_ || dropped_; });
-    if (result_) return *result_;
-    answer a;
-    a.dropped = dropped_;
-    return a;
-  }
-  bool done() const
-  {
-    std::lock_guard lock(mutex_);
-    return result_ || dropped_;
-  }
-
-  std::shared_ptr<asio::cancellation_signal> signal = std::make_shared<asio::cancellation_signal>();
-  int caller = 0;  // transcript connection, 0: none
-
-private:
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  std::optional<answer> result_;
-  bool dropped_ = false;
-};
-
-class reporter {
-public:
-  explicit reporter(std::shared_ptr<answer_box> box) : box_(std::move(box)) {}
-  reporter(reporter&&) noexcept = default;
-  reporter& operator=(reporter&&) noexcept = default;
-  reporter(reporter const&) = delete;
-  reporter& operator=(reporter const&) = delete;
-  ~reporter()
-  {
-    if (box_) box_->drop();
-  }
-
-  void operator()(error_code ec, workbook::client_response response)
-  {
-    auto box = std::move(box_);
-    answer a;
-    a.completed = true;
-    a.ec = ec;
-    a.status = static_cast<int>(response.result_int());
-    a.body = response.body();
-    if (auto it = response.find("X-Upstream"); it != response.end()) a.upstream_header = std::string(it->value());
-    a.thread = std::this_thread::get_id();
-    if (box->caller != 0) workbook::transcript::record(box->caller, workbook::transcript::direction::received, a.describe());
-    box->set(std::move(a));
-  }
-
-private:
-  std::shared_ptr<answer_box> box_;
-};
-
-// A call in flight: wait for its answer, or cancel it.
-class pending {
-public:
-  pending(std::shared_ptr<answer_box> box, asio::any_io_executor cancel_on)
-      : box_(std::move(box)), cancel_on_(std::move(cancel_on))
-  {
-  }
-  answer wait(milliseconds within = 1s) { return box_->wait(within); }
-  bool done() const { return box_->done(); }
-  // Emits a terminal cancellation on the handler's slot, on `cancel_on`
-  // (the executor the upstream runs on: a slot is not thread-safe).
-  void cancel()
-  {
-    if (box_->caller != 0) workbook::transcript::note(box_->caller, "the caller cancels the call");
-    asio::post(cancel_on_, [signal = box_->signal] { signal->emit(asio::cancellation_type::terminal); });
-  }
-
-private:
-  std::shared_ptr<answer_box> box_;
-  asio::any_io_executor cancel_on_;
-};
-
-// Starts request on rt with a handler bound to the box's cancellation slot
-// (and to `handler_executor`, when given).
-inline pending start(workbook::round_tripper& rt, workbook::client_request request, asio::any_io_executor cancel_on,
-                     int caller = 0, std::optional<asio::any_io_executor> handler_executor = std::nullopt)
-{
-  auto box = std::make_shared<answer_box>();
-  box->caller = caller;
-  if (caller != 0)
-    workbook::transcript::record(caller, workbook::transcript::direction::sent,
-                                 std::string(request.message.method_string()) + " " + std::string(request.message.target()));
-  auto handler = asio::bind_cancellation_slot(box->signal->slot(), reporter(box));
-  if (handler_executor) rt.async_round_trip(std::move(request), asio::bind_executor(*handler_executor, std::move(handler)));
-  else rt.async_round_trip(std::move(request), std::move(handler));
-  return pending(box, std::move(cancel_on));
-}
+// The response's X-Upstream field: "fake" from the fake upstream, "real
+// <target>" from the tests' echoing one; empty when there is none.
+inline std::string upstream_header(answer const& a) { return std::string(a.response["X-Upstream"]); }
 
 // ---------------------------------------------------------------- the fake upstream
 
@@ -507,7 +379,7 @@ struct rig {
     REQUIRE(a.completed);
     return a;
   }
-  pending start(std::string const& target) { return task18_test::start(breaker, get(target), upstream.executor(), caller); }
+  pending start(std::string const& target) { return workbook::start_call(breaker, get(target), upstream.executor(), caller); }
 
   // Waits until n calls are held by the upstream; false after `within`,
   // or as soon as the breaker has dropped a handler (such a call will

@@ -35,14 +35,14 @@ TEST_CASE("the 6th call after 5 failures never reaches the upstream", "[AC3]")
   int const caller = workbook::transcript::open_connection("caller");
 
   for (int i = 1; i <= 5; ++i) {
-    auto a = start(breaker, get("/call/" + std::to_string(i)), ioc.get_executor(), caller).wait();
+    auto a = start_call(breaker, get("/call/" + std::to_string(i)), ioc.get_executor(), caller).wait();
     INFO("call " << i << " -> " << a.describe());
     REQUIRE(a.completed);
     REQUIRE(a.status == 500);
   }
   REQUIRE(upstream.requests() == 5);
 
-  auto sixth = start(breaker, get("/call/6"), ioc.get_executor(), caller).wait();
+  auto sixth = start_call(breaker, get("/call/6"), ioc.get_executor(), caller).wait();
   INFO("after 5 answers of 500 the 6th call -> " << sixth.describe() << "; the upstream has read "
                                                 << upstream.requests() << " requests");
   REQUIRE(sixth.completed);
@@ -56,7 +56,7 @@ TEST_CASE("the 6th call after 5 failures never reaches the upstream", "[AC3]")
 
   // And nor do the next ones, however many.
   for (int i = 7; i <= 16; ++i) {
-    auto a = start(breaker, get("/call/" + std::to_string(i)), ioc.get_executor(), caller).wait();
+    auto a = start_call(breaker, get("/call/" + std::to_string(i)), ioc.get_executor(), caller).wait();
     REQUIRE(a.completed);
     CHECK(a.ec == task18::breaker_errc::open);
   }
@@ -92,7 +92,7 @@ TEST_CASE("a refusal completes on the handler's executor, never inside the call"
   asio::io_context mine;
   auto box = std::make_shared<answer_box>();
   box->caller = r.caller;
-  r.breaker.async_round_trip(get("/status/200"), asio::bind_executor(mine.get_executor(), reporter(box)));
+  r.breaker.async_round_trip(get("/status/200"), asio::bind_executor(mine.get_executor(), workbook::answer_reporter(box)));
   bool const inside = box->done();
   INFO("the breaker is open; a call whose handler is bound to an io_context nobody runs yet: the handler "
        << (inside ? "had run before async_round_trip returned" : "had not run when async_round_trip returned"));

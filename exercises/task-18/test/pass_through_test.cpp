@@ -43,17 +43,17 @@ TEST_CASE("through a closed breaker answers and errors come back unchanged", "[A
   post.message.method(http::verb::post);
   post.message.set("X-Request", "seven");
   post.message.body() = "hello";
-  auto a = start(breaker, std::move(post), ioc.get_executor(), caller).wait();
+  auto a = start_call(breaker, std::move(post), ioc.get_executor(), caller).wait();
   INFO("POST /status/201 with a body and an X-Request field, through a closed breaker: " << a.describe());
   REQUIRE(a.completed);
   CHECK_FALSE(a.ec);
   CHECK(a.status == 201);
   CHECK(a.body == "you sent POST /status/201 [seven] hello");
-  CHECK(a.upstream_header == "real /status/201");
+  CHECK(upstream_header(a) == "real /status/201");
 
   for (int status : {503, 404, 200}) {
     auto const target = "/status/" + std::to_string(status);
-    auto b = start(breaker, get(target), ioc.get_executor(), caller).wait();
+    auto b = start_call(breaker, get(target), ioc.get_executor(), caller).wait();
     INFO("GET " << target << ": " << b.describe() << "\nA 5xx or a 4xx is an answer: the caller gets it as it came, "
                                                    "with no error, whatever the breaker makes of it.");
     REQUIRE(b.completed);
@@ -69,7 +69,7 @@ TEST_CASE("through a closed breaker answers and errors come back unchanged", "[A
   upstream.stop();
   workbook::plain_transport nowhere(ioc.get_executor(), local(closed_port));
   task18::circuit_breaker breaker2(ioc.get_executor(), nowhere, options_with(5, 30s, clock, log));
-  auto c = start(breaker2, get("/"), ioc.get_executor(), caller).wait();
+  auto c = start_call(breaker2, get("/"), ioc.get_executor(), caller).wait();
   INFO("GET / to a port nobody listens on: " << c.describe());
   REQUIRE(c.completed);
   CHECK(c.ec == asio::error::connection_refused);
@@ -97,7 +97,7 @@ TEST_CASE("the caller's handler runs on the caller's executor", "[AC1]")
   int const caller = workbook::transcript::open_connection("caller");
 
   for (auto target : {"/status/200", "/status/500"}) {
-    auto a = start(breaker, get(target), ioc.get_executor(), caller, callers.get_executor()).wait();
+    auto a = start_call(breaker, get(target), ioc.get_executor(), caller, {}, callers.get_executor()).wait();
     INFO("GET " << target << " with a handler bound to the caller's io_context: " << a.describe()
                 << "\nThe handler ran on the caller's thread: " << (a.thread == callers_thread ? "yes" : "no")
                 << ". The inner call completes on the executor of the handler it is given: is the caller's"
@@ -119,7 +119,7 @@ TEST_CASE("cancelling the caller cancels the upstream call at once", "[AC1]")
   workbook::io_threads threads(ioc);
   int const caller = workbook::transcript::open_connection("caller");
 
-  auto call = start(breaker, get("/never"), ioc.get_executor(), caller);
+  auto call = start_call(breaker, get("/never"), ioc.get_executor(), caller);
   bool const reached = workbook::eventually([&] { return upstream.requests() == 1 || call.done(); }, 1s);
   INFO("the upstream has read " << upstream.requests() << " request(s); the call "
                                 << (call.done() ? "has already ended: " + call.wait(0ms).describe() : "is in flight"));

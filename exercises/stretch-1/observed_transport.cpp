@@ -5,26 +5,9 @@
 // below and observes nothing: it compiles, runs, and fails every criterion.
 #include "observed_transport.hpp"
 
-#include <sys/random.h>
-
-#include <cerrno>
-#include <cstddef>
-#include <system_error>
 #include <utility>
 
 namespace stretch1 {
-
-// Given: the operating system's random bytes.
-void os_random(std::span<std::uint8_t> out)
-{
-  std::size_t done = 0;
-  while (done < out.size()) {
-    ssize_t const n = ::getrandom(out.data() + done, out.size() - done, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::system_error(errno, std::generic_category(), "getrandom");
-    done += static_cast<std::size_t>(n);
-  }
-}
 
 // ---------------------------------------------------------------- step 1
 

@@ -13,7 +13,10 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <sys/random.h>
+
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -24,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <syncstream>
+#include <system_error>
 
 namespace stretch1 {
 
@@ -58,7 +62,16 @@ std::string format_traceparent(trace_context const& context);
 using random_source = std::function<void(std::span<std::uint8_t> out)>;
 
 // getrandom(2); throws std::system_error when the kernel refuses. (Given.)
-void os_random(std::span<std::uint8_t> out);
+inline void os_random(std::span<std::uint8_t> out)
+{
+  std::size_t done = 0;
+  while (done < out.size()) {
+    ssize_t const n = ::getrandom(out.data() + done, out.size() - done, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "getrandom");
+    done += static_cast<std::size_t>(n);
+  }
+}
 
 // ---------------------------------------------------------------- latency
 

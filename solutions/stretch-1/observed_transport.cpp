@@ -21,19 +21,15 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <map>
 #include <mutex>
-#include <system_error>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -46,17 +42,6 @@ using workbook::client_request;
 using workbook::client_response;
 
 // ---------------------------------------------------------------- trace context
-
-void os_random(std::span<std::uint8_t> out)
-{
-  std::size_t done = 0;
-  while (done < out.size()) {
-    ssize_t const n = ::getrandom(out.data() + done, out.size() - done, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::system_error(errno, std::generic_category(), "getrandom");
-    done += static_cast<std::size_t>(n);
-  }
-}
 
 namespace {
 
@@ -405,6 +390,27 @@ struct outcome {
   }
 };
 
+// The fields a call span and an attempt span fill alike. `own` is the
+// span's context: its parent_id is the span's own id.
+span_record finished_span(span_record::kind_type kind, trace_context const& own, std::string parent_span_id,
+                          clock_type::time_point start, clock_type::time_point end, std::string method,
+                          std::string host, outcome const& how)
+{
+  span_record span;
+  span.kind = kind;
+  span.trace_id = to_hex(own.trace_id);
+  span.span_id = to_hex(own.parent_id);
+  span.parent_span_id = std::move(parent_span_id);
+  span.flags = own.flags;
+  span.start = start;
+  span.end = end;
+  span.method = std::move(method);
+  span.host = std::move(host);
+  span.status = how.status;
+  span.error_type = how.error_type;
+  return span;
+}
+
 std::string span_line(span_record const& s)
 {
   boost::json::object o;
@@ -597,18 +603,7 @@ void observed_transport::impl::send_attempt(client_request request, workbook::ro
         sketch->record(end - start);
       }
     }
-    span_record span;
-    span.kind = span_record::kind_type::attempt;
-    span.trace_id = to_hex(mine.trace_id);
-    span.span_id = to_hex(mine.parent_id);
-    span.parent_span_id = parent_span;
-    span.flags = mine.flags;
-    span.start = start;
-    span.end = end;
-    span.method = method;
-    span.host = host;
-    span.status = how.status;
-    span.error_type = how.error_type;
+    auto span = finished_span(span_record::kind_type::attempt, mine, parent_span, start, end, method, host, how);
     span.resend_count = resend_count;
     self->export_span(span);
     std::move(handler)(ec, std::move(response));
@@ -687,18 +682,8 @@ void observed_transport::impl::start_call(client_request request, workbook::roun
       std::lock_guard lock(self->metrics.mutex);
       ++self->metrics.refusals[self->options.client];
     }
-    span_record span;
-    span.kind = span_record::kind_type::call;
-    span.trace_id = to_hex(call->context.trace_id);
-    span.span_id = span_id;
-    span.parent_span_id = call->parent_span_id;
-    span.flags = call->context.flags;
-    span.start = start;
-    span.end = end;
-    span.method = method;
-    span.host = host;
-    span.status = how.status;
-    span.error_type = how.error_type;
+    auto span = finished_span(span_record::kind_type::call, call->context, call->parent_span_id, start, end, method,
+                              host, how);
     span.attempts = call->attempts.load();
     self->export_span(span);
 

@@ -422,7 +422,7 @@ catalog::catalog(fs::path root) : root_(std::move(root))
       ids.push_back(e.path().filename().string());
   std::sort(ids.begin(), ids.end(), [](std::string const& a, std::string const& b) {
     // task-NN before stretch-N
-    bool const sa = a.rfind("stretch", 0) == 0, sb = b.rfind("stretch", 0) == 0;
+    bool const sa = is_stretch_id(a), sb = is_stretch_id(b);
     return sa != sb ? sb : a < b;
   });
   for (auto const& id : ids) tasks_.push_back(load_task(root_, id));

@@ -111,6 +111,9 @@ std::chrono::milliseconds limit_from_reference(double reference_seconds);
 // Is this a task directory name? "task-01" .. "task-99", "stretch-1" ..
 bool is_task_id(std::string const& name);
 
+// A stretch challenge ("stretch-1"): listed after the tasks, tallied apart.
+inline bool is_stretch_id(std::string_view id) { return id.starts_with("stretch-"); }
+
 // "1", "01", "task-1", "task01", "TASK-01" -> "task-01"; anything else unchanged.
 std::string normalize_task_id(std::string_view word);
 

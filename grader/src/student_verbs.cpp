@@ -243,8 +243,6 @@ int cmd_reset(context const& ctx, task const* task, verb_options const& options)
 
 namespace {
 
-bool is_stretch(task const& t) { return t.id.rfind("stretch-", 0) == 0; }
-
 // One line of the tally per task: its recorded score, or why there is none.
 // Returns the score counted (0 without one).
 int print_tally_row(task const& t, std::optional<task_record> const& r, std::size_t title_width)
@@ -285,7 +283,7 @@ int cmd_tally(context const& ctx, task const*, verb_options const&)
   for (auto const& t : ctx.cat.tasks()) title_width = std::max(title_width, t.title.size());
   int total = 0, tasks = 0, stretch_total = 0, stretches = 0;
   for (auto const& t : ctx.cat.tasks()) {
-    if (is_stretch(t)) continue;
+    if (is_stretch_id(t.id)) continue;
     total += print_tally_row(t, progress.get(t.id), title_width);
     ++tasks;
   }
@@ -300,7 +298,7 @@ int cmd_tally(context const& ctx, task const*, verb_options const&)
   }
   std::printf("\nAim for more than 50.\n");
   for (auto const& t : ctx.cat.tasks()) {
-    if (!is_stretch(t)) continue;
+    if (!is_stretch_id(t.id)) continue;
     if (stretches++ == 0) std::printf("\n%s\n\n", term::bold("Stretch challenges (not part of the total)").c_str());
     stretch_total += print_tally_row(t, progress.get(t.id), title_width);
   }

@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -15,6 +16,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <chrono>
 #include <stdexcept>
 #include <vector>
 
@@ -90,7 +92,15 @@ net::awaitable<void> accept_loop(std::shared_ptr<metrics_endpoint::state> self)
 {
   while (self->acceptor.is_open()) {
     auto [error, socket] = co_await self->acceptor.async_accept(awaitable_tuple{});
-    if (error) continue;  // closed (the loop ends), or one refused connection (it goes on)
+    if (error == net::error::operation_aborted) break;  // the endpoint is closing
+    if (error) {
+      // Out of descriptors (EMFILE), or one connection that went away before
+      // it was accepted: the next accept may fail at once too, so pause
+      // rather than spin a core until it does not.
+      net::steady_timer pause(self->strand, std::chrono::milliseconds(50));
+      co_await pause.async_wait(awaitable_tuple{});
+      continue;
+    }
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     std::erase_if(self->sessions, [](auto const& s) { return s.expired(); });
     self->sessions.push_back(stream);

@@ -65,6 +65,7 @@ struct script_check {
   char const* script;
   char const* doing;   // the progress line while it runs
   char const* what;    // the check, as reported
+  int minutes = 15;    // its time limit, above its cold run on two cores
 };
 constexpr script_check script_checks[] = {
     {"end-to-end", "e2e.sh", "end to end: a student's session with task-01, in a scratch copy (about a minute)…",
@@ -79,16 +80,23 @@ constexpr script_check script_checks[] = {
     {"ci-examples", "ci_examples.py", "the example CI files of docs/ci/, run locally for task-01…",
      "docs/ci/: the GitHub Classroom workflow's and the GitLab job's commands, run locally, write every rendering "
      "where the files upload it, valid, with the outputs Classroom reads; their matrices list every task"},
+    {"mark-references", "mark_references.sh",
+     "grader mark --all on the reference edition and on the untouched stubs (about 4 minutes; 25 the first time, "
+     "which builds every task's tests in build/mark)…",
+     "marking every task as a submission: the references copied over the stubs get full marks under the marking "
+     "sandbox, the untouched stubs none, and both results files are well formed",
+     45},
 };
 
 void check_scripts(check_log& t, workbook_paths const& paths)
 {
   for (auto const& c : script_checks) {
     term::progress(c.doing);
-    auto const r = workbook::run_process({(paths.root / "grader" / "test" / c.script).string()}, std::chrono::minutes(15));
+    auto const r = workbook::run_process({(paths.root / "grader" / "test" / c.script).string()}, std::chrono::minutes(c.minutes));
     term::progress_done();
     t.check(c.id, r.exit_code == 0 && !r.timed_out, c.what,
-            r.timed_out ? "timed out after 15 minutes\n" + last_lines(r.output, 30) : last_lines(r.output, 30));
+            r.timed_out ? fmt::format("timed out after {} minutes\n", c.minutes) + last_lines(r.output, 30)
+                        : last_lines(r.output, 30));
   }
 }
 

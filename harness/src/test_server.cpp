@@ -1,6 +1,8 @@
 #include <workbook/test_server.hpp>
 #include <workbook/transcript.hpp>
 
+#include "handler_reply.hpp"
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -110,36 +112,7 @@ struct test_server::impl {
       for (auto const& f : msg) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
       req.body = msg.body();
 
-      response res;
-      try {
-        res = server.on_request(req);
-      } catch (std::exception const& e) {
-        res = response{500, "", {}, std::string("test server: the handler threw: ") + e.what() + "\n", ""};
-      } catch (...) {
-        // A handler under test may throw anything (task 07's recover() is
-        // tested with `throw 42`): that is a 500, never std::terminate.
-        res = response{500, "", {}, "test server: the handler threw something that is not a std::exception\n", ""};
-      }
-      reply = {};
-      reply.version(11);
-      reply.result(static_cast<unsigned>(res.status ? res.status : 200));
-      for (auto const& [k, v] : res.headers) reply.insert(k, v);
-      reply.body() = std::move(res.body);
-      reply.keep_alive(msg.keep_alive());
-      try {
-        reply.prepare_payload();
-      } catch (std::invalid_argument const&) {
-        // A 1xx, 204 or 304 cannot carry a body; Beast refuses to frame one.
-        // (A test that wants those bytes on the wire scripts them raw.)
-        reply.result(http::status::internal_server_error);
-        reply.body() = "test server: the handler gave a body to a status that cannot have one\n";
-        reply.prepare_payload();
-      }
-      {
-        std::ostringstream text;
-        text << reply;
-        log.record(transcript::direction::sent, text.str());
-      }
+      detail::make_reply(reply, msg.keep_alive(), "test server", log, [&] { return server.on_request(req); });
       http::async_write(*stream, reply,
                         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
     }

@@ -4,6 +4,8 @@
 #include <workbook/tls_test_server.hpp>
 #include <workbook/transcript.hpp>
 
+#include "handler_reply.hpp"
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -205,33 +207,8 @@ struct tls_test_server::impl {
         server.served.push_back(std::move(s));
       }
 
-      response res;
-      try {
-        res = server.on_request(req, identity);
-      } catch (std::exception const& e) {
-        res = response{500, "", {}, std::string("tls test server: the handler threw: ") + e.what() + "\n", ""};
-      } catch (...) {
-        res = response{500, "", {}, "tls test server: the handler threw something that is not a std::exception\n", ""};
-      }
-      reply = {};
-      reply.version(11);
-      reply.result(static_cast<unsigned>(res.status ? res.status : 200));
-      for (auto const& [k, v] : res.headers) reply.insert(k, v);
-      reply.body() = std::move(res.body);
-      reply.keep_alive(msg.keep_alive());
-      try {
-        reply.prepare_payload();
-      } catch (std::invalid_argument const&) {
-        // A 1xx, 204 or 304 cannot carry a body (as in test_server).
-        reply.result(http::status::internal_server_error);
-        reply.body() = "tls test server: the handler gave a body to a status that cannot have one\n";
-        reply.prepare_payload();
-      }
-      {
-        std::ostringstream text;
-        text << reply;
-        log.record(transcript::direction::sent, text.str());
-      }
+      detail::make_reply(reply, msg.keep_alive(), "tls test server", log,
+                         [&] { return server.on_request(req, identity); });
       http::async_write(stream, reply,
                         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
     }

@@ -135,11 +135,12 @@ CATCH_REGISTER_LISTENER(workbook_listener)
 // OpenSSL is not built with ThreadSanitizer either. Handshakes on one
 // ssl::context at once are what OpenSSL supports, and they share the
 // context's CA certificates, whose extensions OpenSSL decodes on first use
-// and caches under the certificate's lock; the flag that says "cached" is
-// read by code TSan cannot see, so the next handshake's memcmp of the key
-// identifier is reported as racing the first one's memcpy (task 20, one run
-// in fifteen with both cores busy). Both accesses are inside libcrypto, on
-// its own memory.
+// and caches under the certificate's lock. Later handshakes skip the lock
+// when an atomic flag says "cached" (x509v3_cache_extensions: an acquire
+// load paired with a release store, in libcrypto, which TSan cannot see),
+// so one handshake's memcmp of the key identifier is reported as racing
+// the other's memcpy (task 20, one run in fifteen with both cores busy).
+// Both accesses are inside libcrypto, on its own memory.
 //
 // Every test binary links this file; the runtime asks for this list itself.
 extern "C" char const* __tsan_default_suppressions()

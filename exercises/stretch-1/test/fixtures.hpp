@@ -33,6 +33,7 @@
 #include "observed_transport.hpp"
 
 #include <workbook/eventually.hpp>
+#include <workbook/held_calls.hpp>
 #include <workbook/http.hpp>
 #include <workbook/io_threads.hpp>
 #include <workbook/manual_clock.hpp>
@@ -93,10 +94,7 @@ using labels = std::map<std::string, std::string>;
 
 inline asio::ip::tcp::endpoint local(unsigned short port) { return {asio::ip::make_address("127.0.0.1"), port}; }
 
-inline std::string describe(error_code ec)
-{
-  return "\"" + ec.message() + "\" [" + ec.category().name() + ":" + std::to_string(ec.value()) + "]";
-}
+using workbook::describe;
 
 // "error_type" of a transport error, as the contract spells it: "system:111".
 inline std::string error_type_of(error_code ec) { return std::string(ec.category().name()) + ":" + std::to_string(ec.value()); }
@@ -788,17 +786,13 @@ public:
     bool traced = false;  // it carried a client_trace with on_connection
   };
 
-  fake_upstream(asio::io_context& ioc, test_clock clock)
-      : ioc_(ioc), strand_(asio::make_strand(ioc)), clock_(std::move(clock)),
-        id_(workbook::transcript::open_connection("upstream"))
-  {
-  }
+  fake_upstream(asio::io_context& ioc, test_clock clock) : held_(ioc, "upstream"), clock_(std::move(clock)) {}
 
   int calls() const { return calls_.load(); }
-  int held() const { return held_count_.load(); }
+  int held() const { return held_.held(); }
   int reports() const { return reports_.load(); }  // connections reported to a client_trace
-  asio::any_io_executor executor() const { return strand_; }
-  void quiet(bool q) { quiet_.store(q); }    // no transcript entries
+  asio::any_io_executor executor() const { return held_.executor(); }
+  void quiet(bool q) { held_.quiet(q); }     // no transcript entries
   void silent(bool s) { silent_.store(s); }  // never reports a connection
 
   std::vector<seen> requests() const
@@ -815,18 +809,8 @@ public:
 
   // Answers the held calls whose target begins with `prefix` with
   // `status`, or fails them with `ec`.
-  void release(std::string prefix, int status)
-  {
-    asio::post(strand_, [this, prefix, status] {
-      for (auto& h : take_held(prefix)) complete(std::move(h), {}, make_response(status));
-    });
-  }
-  void fail(std::string prefix, error_code ec)
-  {
-    asio::post(strand_, [this, prefix, ec] {
-      for (auto& h : take_held(prefix)) complete(std::move(h), ec, {});
-    });
-  }
+  void release(std::string prefix, int status) { held_.release(std::move(prefix), status); }
+  void fail(std::string prefix, error_code ec) { held_.fail(std::move(prefix), ec); }
 
 protected:
   void do_round_trip(workbook::client_request request, workbook::round_trip_handler handler) override
@@ -848,8 +832,8 @@ protected:
     }
     std::string tp;
     for (auto const& t : s.traceparents) tp += " traceparent: " + t;
-    note(workbook::transcript::direction::received, s.method + " " + printable(s.target) + " Host: " + printable(s.host) + tp);
-    asio::post(strand_, [this, target = s.target, trace = request.trace, handler = std::move(handler)]() mutable {
+    held_.note(workbook::transcript::direction::received, s.method + " " + printable(s.target) + " Host: " + printable(s.host) + tp);
+    asio::post(held_.executor(), [this, target = s.target, trace = request.trace, handler = std::move(handler)]() mutable {
       serve(target, std::move(trace), std::move(handler));
     });
   }
@@ -876,27 +860,24 @@ private:
         reused = next() == "true";
       } else if (p == "status") {
         report(trace, reused);
-        return complete(std::move(handler), {}, make_response(std::stoi(next())));
+        return held_.complete(std::move(handler), {}, workbook::held_calls::response(std::stoi(next())));
       } else if (p == "seq") {
         std::vector<int> statuses;
         std::istringstream list(next());
         for (std::string item; std::getline(list, item, ',');) statuses.push_back(std::stoi(item));
         int const n = ++sequence_[path];
         report(trace, reused);
-        return complete(std::move(handler), {},
-                        make_response(statuses[std::min<std::size_t>(static_cast<std::size_t>(n), statuses.size()) - 1]));
+        return held_.complete(
+            std::move(handler), {},
+            workbook::held_calls::response(statuses[std::min<std::size_t>(static_cast<std::size_t>(n), statuses.size()) - 1]));
       } else if (p == "refused") {
-        return complete(std::move(handler), asio::error::connection_refused, {});
+        return held_.complete(std::move(handler), asio::error::connection_refused, {});
       } else if (p == "hold") {
-        auto const id = next_id_++;
-        auto slot = asio::get_associated_cancellation_slot(handler);
-        if (slot.is_connected()) slot.assign([this, id](asio::cancellation_type) { cancel(id); });
-        held_.emplace(id, held_call{target, std::move(handler), trace, reused});
-        held_count_.fetch_add(1);
-        return;
+        // Its connection is reported when the test releases or fails it.
+        return held_.hold(target, std::move(handler), [this, trace, reused] { report(trace, reused); });
       } else {
         report(trace, reused);
-        return complete(std::move(handler), {}, make_response(200));
+        return held_.complete(std::move(handler), {}, workbook::held_calls::response(200));
       }
     }
   }
@@ -908,82 +889,14 @@ private:
     trace->on_connection({*reused, local(8080)});
   }
 
-  void cancel(std::uint64_t id)
-  {
-    auto it = held_.find(id);
-    if (it == held_.end()) return;
-    auto handler = std::move(it->second.handler);
-    held_.erase(it);
-    held_count_.fetch_sub(1);
-    // Completed later, not inside the slot's handler (complete() clears the slot).
-    asio::post(strand_, [this, handler = std::move(handler)]() mutable {
-      complete(std::move(handler), asio::error::operation_aborted, {});
-    });
-  }
-
-  struct held_call {
-    std::string target;
-    workbook::round_trip_handler handler;
-    std::shared_ptr<workbook::client_trace const> trace;
-    std::optional<bool> reused;
-  };
-
-  std::vector<workbook::round_trip_handler> take_held(std::string const& prefix)
-  {
-    std::vector<workbook::round_trip_handler> out;
-    for (auto it = held_.begin(); it != held_.end();) {
-      if (it->second.target.rfind(prefix, 0) == 0) {
-        report(it->second.trace, it->second.reused);
-        out.push_back(std::move(it->second.handler));
-        it = held_.erase(it);
-        held_count_.fetch_sub(1);
-      } else {
-        ++it;
-      }
-    }
-    return out;
-  }
-
-  void complete(workbook::round_trip_handler handler, error_code ec, workbook::client_response response)
-  {
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    if (slot.is_connected()) slot.clear();
-    if (ec) note(workbook::transcript::direction::sent, "error: " + describe(ec));
-    else note(workbook::transcript::direction::sent, std::to_string(response.result_int()) + " \"" + response.body() + "\"");
-    // As a transport does: on the handler's own executor, never inline.
-    asio::post(ioc_, asio::append(std::move(handler), ec, std::move(response)));
-  }
-
-  static workbook::client_response make_response(int status)
-  {
-    workbook::client_response r;
-    r.version(11);
-    r.result(static_cast<unsigned>(status));
-    r.set("X-Upstream", "fake");
-    if (status >= 200 && status != 204 && status != 304) r.body() = "status " + std::to_string(status) + " from the upstream";
-    r.prepare_payload();
-    return r;
-  }
-
-  void note(workbook::transcript::direction dir, std::string const& text)
-  {
-    if (!quiet_.load()) workbook::transcript::record(id_, dir, text);
-  }
-
-  asio::io_context& ioc_;
-  asio::strand<asio::io_context::executor_type> strand_;
+  workbook::held_calls held_;
   test_clock clock_;
-  int const id_;
   std::atomic<int> calls_{0};
-  std::atomic<int> held_count_{0};
   std::atomic<int> reports_{0};
-  std::atomic<bool> quiet_{false};
   std::atomic<bool> silent_{false};
   mutable std::mutex mutex_;
   std::vector<seen> seen_;
-  std::map<std::uint64_t, held_call> held_;    // on the strand
   std::map<std::string, int> sequence_;        // on the strand: requests per /seq/ path
-  std::uint64_t next_id_ = 1;
 };
 
 // ---------------------------------------------------------------- answers

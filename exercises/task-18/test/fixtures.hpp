@@ -16,6 +16,7 @@
 #include "breaker.hpp"
 
 #include <workbook/eventually.hpp>
+#include <workbook/held_calls.hpp>
 #include <workbook/io_threads.hpp>
 #include <workbook/manual_clock.hpp>
 #include <workbook/round_trip_call.hpp>
@@ -69,7 +70,7 @@ inline workbook::client_request get(std::string const& target)
   return r;
 }
 
-inline std::string describe(error_code ec) { return ec.message() + " [" + ec.category().name() + ":" + std::to_string(ec.value()) + "]"; }
+using workbook::describe;
 
 inline bool refused_by_breaker(error_code ec) { return ec == task18::breaker_errc::open; }
 
@@ -215,132 +216,50 @@ inline std::string upstream_header(answer const& a) { return std::string(a.respo
 
 class fake_upstream : public workbook::round_tripper {
 public:
-  explicit fake_upstream(asio::io_context& ioc)
-      : ioc_(ioc), strand_(asio::make_strand(ioc)), id_(workbook::transcript::open_connection("upstream"))
-  {
-  }
+  explicit fake_upstream(asio::io_context& ioc) : held_(ioc, "upstream") {}
 
   // Calls that reached the upstream, held ones included.
   int calls() const { return calls_.load(); }
   // Calls held now.
-  int held() const { return held_count_.load(); }
+  int held() const { return held_.held(); }
   // Where the upstream's own work runs: cancel a held call there.
-  asio::any_io_executor executor() const { return strand_; }
+  asio::any_io_executor executor() const { return held_.executor(); }
   // Stop writing every call into the transcript (for the tests that make a thousand).
-  void quiet(bool q) { quiet_.store(q); }
+  void quiet(bool q) { held_.quiet(q); }
 
   // Answers every held call with `status`, or fails it with `ec`; or only
   // the held calls whose target begins with `prefix`.
   void release_all(int status) { release("/hold", status); }
   void fail_all(error_code ec) { fail("/hold", ec); }
-  void release(std::string prefix, int status)
-  {
-    asio::post(strand_, [this, prefix, status] {
-      for (auto& h : take_held(prefix)) complete(std::move(h), {}, make_response(status));
-    });
-  }
-  void fail(std::string prefix, error_code ec)
-  {
-    asio::post(strand_, [this, prefix, ec] {
-      for (auto& h : take_held(prefix)) complete(std::move(h), ec, {});
-    });
-  }
+  void release(std::string prefix, int status) { held_.release(std::move(prefix), status); }
+  void fail(std::string prefix, error_code ec) { held_.fail(std::move(prefix), ec); }
 
 protected:
   void do_round_trip(workbook::client_request request, workbook::round_trip_handler handler) override
   {
     calls_.fetch_add(1);
     std::string target(request.message.target());
-    note(workbook::transcript::direction::received, std::string(request.message.method_string()) + " " + target);
-    asio::post(strand_, [this, target, handler = std::move(handler)]() mutable { serve(target, std::move(handler)); });
+    held_.note(workbook::transcript::direction::received, std::string(request.message.method_string()) + " " + target);
+    asio::post(held_.executor(), [this, target, handler = std::move(handler)]() mutable { serve(target, std::move(handler)); });
   }
 
 private:
-  // On the strand, from here down.
+  // On the strand.
   void serve(std::string const& target, workbook::round_trip_handler handler)
   {
     if (target.rfind("/status/", 0) == 0) {
-      complete(std::move(handler), {}, make_response(std::stoi(target.substr(8))));
+      held_.complete(std::move(handler), {}, workbook::held_calls::response(std::stoi(target.substr(8))));
     } else if (target == "/refused") {
-      complete(std::move(handler), asio::error::connection_refused, {});
+      held_.complete(std::move(handler), asio::error::connection_refused, {});
     } else if (target.rfind("/hold", 0) == 0) {
-      auto const id = next_id_++;
-      auto slot = asio::get_associated_cancellation_slot(handler);
-      if (slot.is_connected()) slot.assign([this, id](asio::cancellation_type) { cancel(id); });
-      held_.emplace(id, held_call{target, std::move(handler)});
-      held_count_.fetch_add(1);
+      held_.hold(target, std::move(handler));
     } else {
-      complete(std::move(handler), {}, make_response(400));
+      held_.complete(std::move(handler), {}, workbook::held_calls::response(400));
     }
   }
 
-  // From the slot's handler: complete later, not inside it (complete()
-  // clears the slot, which would destroy the handler that is running).
-  void cancel(std::uint64_t id)
-  {
-    auto it = held_.find(id);
-    if (it == held_.end()) return;
-    auto handler = std::move(it->second.handler);
-    held_.erase(it);
-    held_count_.fetch_sub(1);
-    asio::post(strand_, [this, handler = std::move(handler)]() mutable {
-      complete(std::move(handler), asio::error::operation_aborted, {});
-    });
-  }
-
-  std::vector<workbook::round_trip_handler> take_held(std::string const& prefix)
-  {
-    std::vector<workbook::round_trip_handler> out;
-    for (auto it = held_.begin(); it != held_.end();) {
-      if (it->second.target.rfind(prefix, 0) == 0) {
-        out.push_back(std::move(it->second.handler));
-        it = held_.erase(it);
-        held_count_.fetch_sub(1);
-      } else {
-        ++it;
-      }
-    }
-    return out;
-  }
-
-  void complete(workbook::round_trip_handler handler, error_code ec, workbook::client_response response)
-  {
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    if (slot.is_connected()) slot.clear();
-    if (ec) note(workbook::transcript::direction::sent, "error: " + describe(ec));
-    else note(workbook::transcript::direction::sent, std::to_string(response.result_int()) + " \"" + response.body() + "\"");
-    // As a transport does: on the handler's own executor, never inline.
-    asio::post(ioc_, asio::append(std::move(handler), ec, std::move(response)));
-  }
-
-  static workbook::client_response make_response(int status)
-  {
-    workbook::client_response r;
-    r.version(11);
-    r.result(static_cast<unsigned>(status));
-    r.set("X-Upstream", "fake");
-    if (status >= 200 && status != 204 && status != 304) r.body() = "status " + std::to_string(status) + " from the upstream";
-    r.prepare_payload();
-    return r;
-  }
-
-  void note(workbook::transcript::direction dir, std::string text)
-  {
-    if (!quiet_.load()) workbook::transcript::record(id_, dir, text);
-  }
-
-  asio::io_context& ioc_;
-  asio::strand<asio::io_context::executor_type> strand_;
-  int const id_;
+  workbook::held_calls held_;
   std::atomic<int> calls_{0};
-  std::atomic<int> held_count_{0};
-  std::atomic<bool> quiet_{false};
-  struct held_call {
-    std::string target;
-    workbook::round_trip_handler handler;
-  };
-  std::map<std::uint64_t, held_call> held_;  // on the strand, in the order the calls arrived
-  std::uint64_t next_id_ = 1;
 };
 
 // ---------------------------------------------------------------- a breaker around the fake

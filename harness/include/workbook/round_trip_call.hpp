@@ -43,6 +43,13 @@ inline std::atomic<int>& dropped_handlers()
   return count;
 }
 
+// `"Connection refused" [system:111]`: an error as the transcripts and the
+// failure messages of the round-tripper tests show it.
+inline std::string describe(boost::system::error_code ec)
+{
+  return "\"" + ec.message() + "\" [" + ec.category().name() + ":" + std::to_string(ec.value()) + "]";
+}
+
 // What one call came back with, or why nothing came back.
 struct call_answer {
   bool completed = false;  // the handler ran within the wait
@@ -58,7 +65,7 @@ struct call_answer {
   {
     if (dropped) return "no answer: the handler was destroyed without being called";
     if (!completed) return "no answer within the wait";
-    if (ec) return "error: \"" + ec.message() + "\" [" + ec.category().name() + ":" + std::to_string(ec.value()) + "]";
+    if (ec) return "error: " + workbook::describe(ec);
     return std::to_string(status) + " \"" + transcript::printable(body) + "\"";
   }
 };

@@ -1026,16 +1026,22 @@ private:
   {
     r.message.set(http::field::user_agent, "legacy-service/1.0");
     service_result out;
-    auto f = transport_.async_round_trip(std::move(r), asio::use_future);
+    // The error comes back as a value, not as a system_error thrown by
+    // get(): an exception object handed from an io thread to this one is
+    // reference-counted inside libstdc++, where ThreadSanitizer cannot see
+    // it, and its release on the io thread was reported as a race.
+    auto f = transport_.async_round_trip(std::move(r), asio::use_future([](error_code ec, workbook::client_response res) {
+      return std::pair{ec, std::move(res)};
+    }));
     if (f.wait_for(3s) != std::future_status::ready) return out;
     out.completed = true;
     try {
-      auto response = f.get();
+      auto [ec, response] = f.get();
+      out.ec = ec;
+      if (ec) return out;
       out.status = static_cast<int>(response.result_int());
       for (auto const& field : response) out.fields.emplace_back(std::string(field.name_string()), std::string(field.value()));
       out.body = response.body();
-    } catch (boost::system::system_error const& e) {
-      out.ec = e.code();
     } catch (std::future_error const&) {
       out.completed = false;
       out.dropped = true;

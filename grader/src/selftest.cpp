@@ -81,7 +81,7 @@ constexpr script_check script_checks[] = {
      "docs/ci/: the GitHub Classroom workflow's and the GitLab job's commands, run locally, write every rendering "
      "where the files upload it, valid, with the outputs Classroom reads; their matrices list every task"},
     {"mark-references", "mark_references.sh",
-     "grader mark --all on the reference edition and on the untouched stubs (about 4 minutes; 25 the first time, "
+     "grader mark --all on the reference edition and on the untouched stubs (about 4 minutes; 12 the first time, "
      "which builds every task's tests in build/mark)…",
      "marking every task as a submission: the references copied over the stubs get full marks under the marking "
      "sandbox, the untouched stubs none, and both results files are well formed",

@@ -6,7 +6,7 @@
 # Marks in this tree's own workspace (build/mark), so it is quick once built;
 # the first run builds every task's tests there.
 #
-#   grader/test/mark_references.sh     (about 4 minutes once built, 20 cold)
+#   grader/test/mark_references.sh     (about 4 minutes once built, 12 cold)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d /var/tmp/workbook-mark-references.XXXXXX)   # not below /tmp: the sandbox has its own

@@ -81,6 +81,17 @@ function(workbook_task_uses)
   set(WORKBOOK_TASK_USES ${WORKBOOK_TASK_USES} ${ARGN} PARENT_SCOPE)
 endfunction()
 
+# Inside a task's task.cmake: headers beside the stub that are the student's
+# own (a private header the stub's .cpp files share), not the contract.
+#
+#   workbook_task_student_headers(balancer_impl.hpp)
+#
+# The build needs nothing from it (the reference has its own copy in
+# solutions/); the grader reads it: `grader mark` takes these from the
+# submission, `grader reset` restores them, `grader export` lists them.
+function(workbook_task_student_headers)
+endfunction()
+
 # <binary>.variant, beside a test binary: which implementation it holds and
 # where its tools are, one "key<TAB>value" a line (read by
 # harness/src/implementation.cpp). A file, not a generated source: every

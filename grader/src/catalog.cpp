@@ -230,22 +230,38 @@ void load_limits(task& t, ProblemAt const& problem_at)
     if (ms.is_number_unsigned()) t.case_limits[name] = std::chrono::milliseconds(ms.get<std::uint64_t>());
 }
 
-// What CMake reads as workbook_task_uses(...) in the task's task.cmake.
+// The words of every call of `function` in a task.cmake's text.
+std::vector<std::string> call_arguments(std::string const& text, std::string const& function)
+{
+  std::regex const call(function + R"(\s*\(([^)]*)\))");
+  std::vector<std::string> out;
+  for (std::sregex_iterator it(text.begin(), text.end(), call), end; it != end; ++it) {
+    std::istringstream words((*it)[1].str());
+    for (std::string word; words >> word;) out.push_back(word);
+  }
+  return out;
+}
+
+// What a task.cmake declares: the earlier tasks it builds on, and the
+// headers beside the stub that are the student's.
 template <class ProblemAt>
-void load_uses(task& t, fs::path const& root, ProblemAt const& problem_at)
+void load_task_cmake(task& t, fs::path const& root, ProblemAt const& problem_at)
 {
   fs::path const file = t.exercise_dir / "task.cmake";
   auto const text = read_file(file);
   if (!text) return;
-  static std::regex const call(R"(workbook_task_uses\s*\(([^)]*)\))");
-  for (std::sregex_iterator it(text->begin(), text->end(), call), end; it != end; ++it) {
-    std::istringstream words((*it)[1].str());
-    for (std::string id; words >> id;) {
-      if (!fs::is_directory(root / "exercises" / id))
-        problem_at(file, "workbook_task_uses names " + id + ", which has no exercises/" + id + "/",
-                   "name an existing task, e.g. workbook_task_uses(task-18)");
-      else t.uses.push_back(id);
-    }
+  for (auto const& id : call_arguments(*text, "workbook_task_uses")) {
+    if (!fs::is_directory(root / "exercises" / id))
+      problem_at(file, "workbook_task_uses names " + id + ", which has no exercises/" + id + "/",
+                 "name an existing task, e.g. workbook_task_uses(task-18)");
+    else t.uses.push_back(id);
+  }
+  for (auto const& name : call_arguments(*text, "workbook_task_student_headers")) {
+    if (fs::path(name).has_parent_path() || fs::path(name).extension() != ".hpp" ||
+        !fs::is_regular_file(t.exercise_dir / name))
+      problem_at(file, "workbook_task_student_headers names " + name + ", which is not a header beside the stub",
+                 "name a .hpp file of exercises/" + t.id + "/, e.g. workbook_task_student_headers(balancer_impl.hpp)");
+    else t.student_headers.push_back(name);
   }
 }
 
@@ -405,7 +421,7 @@ task load_task(fs::path const& root, std::string const& id)
     problem_at(t.solution_dir, "no reference .cpp", "add the reference implementation");
   load_mutants(t, problem_at);
   load_limits(t, problem_at);
-  load_uses(t, root, problem_at);
+  load_task_cmake(t, root, problem_at);
   if (!fs::exists(t.exercise_dir / "NOTES.md"))
     problem_at(t.exercise_dir / "NOTES.md", "missing", "add the rubric template (copy another task's)");
   if (!fs::exists(t.solution_dir / "WHY.md") && !withheld)

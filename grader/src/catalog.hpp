@@ -59,6 +59,9 @@ struct task {
   // The earlier tasks whose student files this one links
   // (`workbook_task_uses(task-18 task-19)` in its task.cmake).
   std::vector<std::string> uses;
+  // Headers beside the stub that are the student's own, not the contract
+  // (`workbook_task_student_headers(balancer_impl.hpp)` in its task.cmake).
+  std::vector<std::string> student_headers;
   std::vector<problem> problems;  // empty when the task is sound
 
   std::vector<hint> hints_for(std::string const& criterion_id) const;

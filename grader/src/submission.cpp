@@ -93,7 +93,8 @@ std::vector<fs::path> editable_files(task const& t)
 {
   // Every file of the exercise directory but its README, task.cmake, the
   // tests (test/) and the contract: the headers beside the stub, which
-  // every task's README says not to change and the tests compile against.
+  // every task's README says not to change and the tests compile against,
+  // except those task.cmake declares the student's own.
   auto const root = t.exercise_dir.parent_path().parent_path();
   std::vector<fs::path> out;
   std::error_code ec;
@@ -105,7 +106,10 @@ std::vector<fs::path> editable_files(task const& t)
       continue;
     }
     bool const top = !rel.has_parent_path();
-    bool const trusted = top && (rel == "README.md" || rel == "task.cmake" || rel.extension() == ".hpp");
+    bool const contract = rel.extension() == ".hpp" &&
+                          std::find(t.student_headers.begin(), t.student_headers.end(), rel.string()) ==
+                              t.student_headers.end();
+    bool const trusted = top && (rel == "README.md" || rel == "task.cmake" || contract);
     if (it->is_regular_file() && !trusted) out.push_back(fs::relative(it->path(), root));
   }
   std::sort(out.begin(), out.end());

@@ -181,6 +181,44 @@ TEST_CASE("marking a task takes the student's files of the tasks it uses, and on
         read_file_or_empty(w.root / "exercises/task-22/token_bucket.cpp"));
 }
 
+TEST_CASE("a header task.cmake declares the student's is marked from the submission, the contract never", "[export]")
+{
+  workbook_with_two_tasks w;
+  REQUIRE(write_file_atomically(w.root / "exercises/task-21/limiter_impl.hpp", "// the stub's private header\n"));
+  REQUIRE(write_file_atomically(w.root / "exercises/task-21/task.cmake",
+                                "workbook_task_student_headers(limiter_impl.hpp)\n"));
+  catalog const cat(w.root);
+  auto const* t = cat.find("task-21");
+  REQUIRE(t != nullptr);
+  INFO((t->problems.empty() ? std::string() : t->problems.front().what));
+  CHECK(t->problems.empty());
+  CHECK(t->student_headers == std::vector<std::string>{"limiter_impl.hpp"});
+
+  auto const submission = w.path / "submission";
+  fs::copy(w.root, submission, fs::copy_options::recursive);
+  REQUIRE(write_file_atomically(submission / "exercises/task-21/limiter_impl.hpp", "// the student's header\n"));
+  REQUIRE(write_file_atomically(submission / "exercises/task-21/rate_limiter.hpp", "// a changed contract\n"));
+  auto const ws = prepare_workspace(w.root, cat, submission, {"task-21"}, w.path / "workspace");
+  INFO(ws.error);
+  REQUIRE(ws.error.empty());
+  CHECK(read_file_or_empty(w.path / "workspace/exercises/task-21/limiter_impl.hpp") == "// the student's header\n");
+  CHECK(read_file_or_empty(w.path / "workspace/exercises/task-21/rate_limiter.hpp") ==
+        read_file_or_empty(w.root / "exercises/task-21/rate_limiter.hpp"));
+  CHECK(std::find(ws.ignored.begin(), ws.ignored.end(), "exercises/task-21/rate_limiter.hpp") != ws.ignored.end());
+}
+
+TEST_CASE("a student header task.cmake names but the task lacks is named with the fix", "[export]")
+{
+  workbook_with_two_tasks w;
+  REQUIRE(write_file_atomically(w.root / "exercises/task-21/task.cmake", "workbook_task_student_headers(gone.hpp)\n"));
+  catalog const cat(w.root);
+  auto const* t = cat.find("task-21");
+  REQUIRE(t != nullptr);
+  CHECK(t->student_headers.empty());
+  REQUIRE(!t->problems.empty());
+  CHECK(t->problems.back().what.find("gone.hpp") != std::string::npos);
+}
+
 TEST_CASE("a task that uses a task the workbook does not have is named with the fix", "[export]")
 {
   workbook_with_two_tasks w;

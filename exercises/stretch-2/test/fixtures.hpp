@@ -41,6 +41,7 @@
 
 #include <workbook/event_log.hpp>
 #include <workbook/eventually.hpp>
+#include <workbook/header_values.hpp>
 #include <workbook/http.hpp>
 #include <workbook/io_threads.hpp>
 #include <workbook/manual_clock.hpp>
@@ -101,14 +102,7 @@ inline std::string printable(std::string_view s) { return workbook::transcript::
 
 // ---------------------------------------------------------------- messages
 
-// Every value of a field, in order (names compare without regard to case).
-inline std::vector<std::string> values_of(workbook::header_list const& headers, std::string_view name)
-{
-  std::vector<std::string> out;
-  for (auto const& [k, v] : headers)
-    if (workbook::iequals(k, name)) out.push_back(v);
-  return out;
-}
+using workbook::values_of;
 
 inline std::string show(workbook::header_list const& headers)
 {

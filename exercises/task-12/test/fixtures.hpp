@@ -7,6 +7,7 @@
 #include "proxy.hpp"
 
 #include <workbook/eventually.hpp>
+#include <workbook/header_values.hpp>
 #include <workbook/http.hpp>
 #include <workbook/io_threads.hpp>
 #include <workbook/sanitizers.hpp>
@@ -115,14 +116,7 @@ inline task12::proxy_options options_for(unsigned short backend_port, millisecon
 
 // ---------------------------------------------------------------- headers
 
-// Every value of a header, in order (names compare without regard to case).
-inline std::vector<std::string> values_of(workbook::header_list const& headers, std::string_view name)
-{
-  std::vector<std::string> out;
-  for (auto const& [k, v] : headers)
-    if (workbook::iequals(k, name)) out.push_back(v);
-  return out;
-}
+using workbook::values_of;
 
 inline std::string show(workbook::header_list const& headers)
 {

@@ -4,6 +4,7 @@
 // calls would ignore it). OpenSSL is reached through the stream's SSL* for
 // what Asio does not wrap: SNI, the host check, sessions, and what the
 // handshake ended with.
+#include <workbook/beast_messages.hpp>
 #include <workbook/tls_client.hpp>
 #include <workbook/transcript.hpp>
 
@@ -136,21 +137,12 @@ failure explain(beast::error_code ec, SSL* ssl, std::chrono::milliseconds timeou
   return f;
 }
 
+// The request on the wire: what to_beast makes of it, with the Host and the
+// framing the test left out.
 std::string serialize(request const& req, std::string const& default_host)
 {
-  http::request<http::string_body> msg;
-  auto const verb = http::string_to_verb(req.method);
-  if (verb == http::verb::unknown) msg.method_string(req.method);
-  else msg.method(verb);
-  msg.target(req.target);
-  msg.version(11);
-  bool has_host = false;
-  for (auto const& [k, v] : req.headers) {
-    msg.insert(k, v);
-    if (iequals(k, "host")) has_host = true;
-  }
-  if (!has_host) msg.set(http::field::host, default_host);
-  msg.body() = req.body;
+  auto msg = to_beast(req);
+  if (msg.count(http::field::host) == 0) msg.set(http::field::host, default_host);
   if (!msg.has_content_length() && !msg.chunked()) msg.prepare_payload();
   std::ostringstream os;
   os << msg;
@@ -321,6 +313,21 @@ struct tls_client::impl {
 
   bool usable() const { return info.completed && tcp_open && !tls_broken && !peer_closed; }
 
+  // Waits for the server to end the connection: true, with how it ended,
+  // when it did within `within`; false, and the connection closed here,
+  // when it did not.
+  bool await_end(std::chrono::milliseconds within, beast::error_code& ended)
+  {
+    ended = read_to_end(within);
+    if (ended == beast::error::timeout) {
+      tcp_open = false;
+      note("the server did not close the connection within " + std::to_string(within.count()) + " ms (closed here)");
+      return false;
+    }
+    peer_closed = true;
+    return true;
+  }
+
   // Reads until the connection ends or `within` passes, through TLS when it
   // is up (so what arrives is recorded, and close_notify seen), else on the
   // socket itself. Returns how the reading ended.
@@ -457,13 +464,8 @@ bool tls_client::peer_sent_close_notify(std::chrono::milliseconds within)
     closed_by_peer(within);
     return false;
   }
-  beast::error_code const result = d.read_to_end(within);
-  if (result == beast::error::timeout) {
-    d.tcp_open = false;
-    d.note("the server did not close the connection within " + std::to_string(within.count()) + " ms (closed here)");
-    return false;
-  }
-  d.peer_closed = true;
+  beast::error_code result;
+  if (!d.await_end(within, result)) return false;
   bool const notified = d.received_close_notify();
   d.note(notified ? "the server sent close_notify" : "the server closed the connection without close_notify (" +
                                                          explain(result, d.ssl(), within).text + ")");
@@ -479,13 +481,8 @@ bool tls_client::closed_by_peer(std::chrono::milliseconds within)
     d.close_socket();
     return true;
   }
-  beast::error_code const result = d.read_to_end(within);
-  if (result == beast::error::timeout) {
-    d.tcp_open = false;
-    d.note("the server did not close the connection within " + std::to_string(within.count()) + " ms (closed here)");
-    return false;
-  }
-  d.peer_closed = true;
+  beast::error_code result;
+  if (!d.await_end(within, result)) return false;
   d.note("connection closed by the server" +
          std::string(d.received_close_notify() ? ", with close_notify" : ", without close_notify"));
   d.close_socket();

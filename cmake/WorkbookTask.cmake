@@ -356,6 +356,8 @@ function(_workbook_add_mutants id sol reference_sources common)
       VERBATIM)
     _workbook_mutant_sources(impl "${reference_sources}" "${sol}" "${mout}" "${touched}")
 
+    # The header decides what is built and tested: a change to it reconfigures.
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${patch}")
     file(STRINGS "${patch}" caught_by REGEX "^Caught by:[ ]*tsan" LIMIT_COUNT 1)
     set(exclude EXCLUDE)
     if(caught_by AND WORKBOOK_SANITIZER STREQUAL "thread")

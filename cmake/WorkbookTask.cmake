@@ -81,6 +81,21 @@ function(workbook_task_uses)
   set(WORKBOOK_TASK_USES ${WORKBOOK_TASK_USES} ${ARGN} PARENT_SCOPE)
 endfunction()
 
+# Inside a task's task.cmake: harness libraries beyond workbook_harness that
+# the task's tests and implementations link (each is kept out of that
+# archive so that a change to it relinks only the tasks that use it).
+#
+#   workbook_task_libraries(workbook_tls_client workbook_tls_serve)
+function(workbook_task_libraries)
+  foreach(library IN LISTS ARGN)
+    if(NOT library MATCHES "^workbook_" OR NOT TARGET ${library})
+      message(FATAL_ERROR "${WORKBOOK_TASK_DIR}/task.cmake: workbook_task_libraries(${library}): "
+                          "not a harness library (harness/CMakeLists.txt defines them, e.g. workbook_tls_client)")
+    endif()
+  endforeach()
+  set(WORKBOOK_TASK_LIBRARIES ${WORKBOOK_TASK_LIBRARIES} ${ARGN} PARENT_SCOPE)
+endfunction()
+
 # Inside a task's task.cmake: headers beside the stub that are the student's
 # own (a private header the stub's .cpp files share), not the contract.
 #
@@ -206,7 +221,7 @@ function(_workbook_add_variant id variant)
   if(arg_EXCLUDE)
     set_target_properties(${exe} PROPERTIES EXCLUDE_FROM_ALL TRUE)
   endif()
-  target_link_libraries(${exe} PRIVATE workbook_catch_main workbook_harness Catch2::Catch2)
+  target_link_libraries(${exe} PRIVATE workbook_catch_main workbook_harness Catch2::Catch2 ${WORKBOOK_TASK_LIBRARIES})
 
   # What grading a variant needs: the test binary and its tools. (Not
   # add_dependencies on the binary: Ninja would then wait for the tools
@@ -220,7 +235,7 @@ function(_workbook_tool_flags target tool ex)
   set(suffix "${WORKBOOK_TOOL_${tool}_SUFFIX}")
   target_include_directories(${target} PRIVATE "${ex}" ${WORKBOOK_TASK_INCLUDES})
   if(WORKBOOK_TOOL_${tool}_CATCH_TESTS)
-    target_link_libraries(${target} PRIVATE workbook_catch_main workbook_harness Catch2::Catch2 workbook_warnings)
+    target_link_libraries(${target} PRIVATE workbook_catch_main workbook_harness Catch2::Catch2 workbook_warnings ${WORKBOOK_TASK_LIBRARIES})
   else()
     target_link_libraries(${target} PRIVATE workbook_asio${suffix} CLI11::CLI11 workbook_warnings)
   endif()
@@ -264,7 +279,7 @@ function(_workbook_implementation_objects out_var id exe impl ex sol mout touche
       set_target_properties(${exe}-impl PROPERTIES EXCLUDE_FROM_ALL TRUE)
     endif()
     target_include_directories(${exe}-impl PRIVATE "${ex}" ${sol} ${WORKBOOK_TASK_INCLUDES})
-    target_link_libraries(${exe}-impl PRIVATE workbook_harness Catch2::Catch2 workbook_warnings)
+    target_link_libraries(${exe}-impl PRIVATE workbook_harness Catch2::Catch2 workbook_warnings ${WORKBOOK_TASK_LIBRARIES})
     target_precompile_headers(${exe}-impl REUSE_FROM workbook_pch)
     if(exe STREQUAL "${id}-stub")
       set_target_properties(${exe}-impl PROPERTIES CXX_COMPILER_LAUNCHER "${WORKBOOK_STUDENT_COMPILER_LAUNCHER}")
@@ -404,6 +419,7 @@ function(workbook_add_task id)
 
   set(WORKBOOK_TASK_TOOLS "")
   set(WORKBOOK_TASK_USES "")
+  set(WORKBOOK_TASK_LIBRARIES "")
   if(EXISTS "${ex}/task.cmake")
     set(WORKBOOK_TASK_ID ${id})
     set(WORKBOOK_TASK_DIR "${ex}")
@@ -433,7 +449,7 @@ function(workbook_add_task id)
 
   add_library(${id}-tests OBJECT ${test_sources})
   target_include_directories(${id}-tests PRIVATE "${ex}" ${WORKBOOK_TASK_INCLUDES})
-  target_link_libraries(${id}-tests PRIVATE workbook_harness Catch2::Catch2 workbook_warnings)
+  target_link_libraries(${id}-tests PRIVATE workbook_harness Catch2::Catch2 workbook_warnings ${WORKBOOK_TASK_LIBRARIES})
   target_precompile_headers(${id}-tests REUSE_FROM workbook_pch)
 
   set(common TESTS ${id}-tests EX "${ex}" OUT "${out}" TOOLS ${WORKBOOK_TASK_TOOLS})

@@ -123,7 +123,7 @@ void check_own(check_log& t, workbook_paths const& paths, selftest_options const
   t.begin_task("");
   std::printf("\n%s\n", term::bold("The grader's own tests").c_str());
   check_own_tests(t, paths, "grader/grader-tests", "grader unit tests");
-  check_own_tests(t, paths, "harness/harness-tests", "harness unit tests (URLs, misbehaving ports, heap counter, skips, round tripper, test CA, TLS server and TLS client)");
+  check_own_tests(t, paths, "harness/harness-tests", "harness unit tests (URLs, misbehaving ports, heap counter, skips, round tripper, test CA, TLS test server, TLS client and TLS serving)");
   check_own_tests(t, paths, "grader/grader-scenarios", "the grader on broken tasks: golden verdicts");
   check_schema(t, paths);
   if (!options.quick && options.only.empty()) check_scripts(t, paths);

@@ -104,27 +104,8 @@ inline std::string printable(std::string_view s) { return workbook::transcript::
 
 using workbook::values_of;
 
-inline std::string show(workbook::header_list const& headers)
-{
-  std::string out;
-  for (auto const& [k, v] : headers) out += "  " + k + ": " + v + "\n";
-  return out;
-}
-
-// True when a comma-separated field value has `token` among its tokens.
-inline bool has_token(std::string_view value, std::string_view token)
-{
-  while (!value.empty()) {
-    auto const comma = value.find(',');
-    auto t = value.substr(0, comma);
-    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-    if (workbook::iequals(t, token)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
-}
+using workbook::has_token;
+using workbook::show;
 
 inline std::string served_by(workbook::response const& r) { return r.header("X-Served-By").value_or("-"); }
 

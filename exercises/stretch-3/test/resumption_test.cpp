@@ -64,6 +64,24 @@ first_visit visit(ingress_rig const& rig, workbook::tls_client_options const& o)
   return v;
 }
 
+// The session offered again under its own name: resumed, on `version`,
+// with the first handshake's certificate, and the connection carries a
+// request.
+void check_resumes(ingress_rig const& rig, edge_certs const& edge, resumption const& kind, first_visit const& first,
+                   std::string const& version)
+{
+  auto again = rig.connect(options(rig, acme_name, kind, first.session));
+  auto const& h = again.handshake();
+  INFO("the session offered again, SNI " << acme_name << ": " << edge.describe(h));
+  CHECK(h.completed);
+  CHECK(h.version == version);
+  CHECK(h.resumed);
+  CHECK(h.peer_fingerprint == fingerprint(edge.acme));
+  auto const r = again.send({"GET", "/resumed", {}, ""});
+  INFO("GET /resumed: " << describe(r));
+  CHECK(r.status == 200);
+}
+
 } // namespace
 
 TEST_CASE("a TLS 1.3 client resumes with its ticket", "[AC5]")
@@ -76,16 +94,7 @@ TEST_CASE("a TLS 1.3 client resumes with its ticket", "[AC5]")
   REQUIRE(first.response.status == 200);
   REQUIRE(first.session != nullptr);
 
-  auto again = rig.connect(options(rig, acme_name, tls13_ticket, first.session));
-  auto const& h = again.handshake();
-  INFO("the session offered again, SNI " << acme_name << ": " << edge.describe(h));
-  CHECK(h.completed);
-  CHECK(h.version == "TLSv1.3");
-  CHECK(h.resumed);
-  CHECK(h.peer_fingerprint == fingerprint(edge.acme));
-  auto const r = again.send({"GET", "/resumed", {}, ""});
-  INFO("GET /resumed: " << describe(r));
-  CHECK(r.status == 200);
+  check_resumes(rig, edge, tls13_ticket, first, "TLSv1.3");
 }
 
 TEST_CASE("a TLS 1.2 client resumes by ticket and by session id", "[AC5]")
@@ -105,16 +114,7 @@ TEST_CASE("a TLS 1.2 client resumes by ticket and by session id", "[AC5]")
   // own close_notify; a ticket does not care.
   if (!kind.tickets) CHECK(first.close_notify_answered);
 
-  auto again = rig.connect(options(rig, acme_name, kind, first.session));
-  auto const& h = again.handshake();
-  INFO("the session offered again, SNI " << acme_name << ": " << edge.describe(h));
-  CHECK(h.completed);
-  CHECK(h.version == "TLSv1.2");
-  CHECK(h.resumed);
-  CHECK(h.peer_fingerprint == fingerprint(edge.acme));
-  auto const r = again.send({"GET", "/resumed", {}, ""});
-  INFO("GET /resumed: " << describe(r));
-  CHECK(r.status == 200);
+  check_resumes(rig, edge, kind, first, "TLSv1.2");
 }
 
 TEST_CASE("a session resumes after a reload", "[AC5]")

@@ -37,6 +37,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -227,12 +228,10 @@ inline std::function<double()> sequence(std::vector<double> values,
   return [values = std::move(values), counter, stay_inside] {
     if (counter->inside.fetch_add(1) != 0) counter->overlapped = true;
     auto const i = static_cast<std::size_t>(counter->calls.fetch_add(1));
-    if (stay_inside.count() > 0) {
-      // Long enough that two unserialised callers meet in here.
-      auto const until = clock_type::now() + stay_inside;
-      while (clock_type::now() < until) {
-      }
-    }
+    // A slow source (one that reads /dev/urandom, say). It sleeps rather
+    // than spins: a second, unserialised caller then gets the CPU and comes
+    // in meanwhile even when every core is busy with other work.
+    if (stay_inside.count() > 0) std::this_thread::sleep_for(stay_inside);
     counter->inside.fetch_sub(1);
     return values[std::min(i, values.size() - 1)];
   };

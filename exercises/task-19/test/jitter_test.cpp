@@ -132,11 +132,11 @@ TEST_CASE("full jitter covers the window, from below a quarter to above three qu
 TEST_CASE("calls at once on two threads draw from the source one at a time", "[AC4]")
 {
   // 64 calls of four attempts on an io_context run by two threads: 192
-  // draws. The source stays inside each draw for 50 us, and notes when a
+  // draws. The source stays inside each draw for 1 ms, and notes when a
   // second caller comes in meanwhile: a source need not be thread-safe.
   auto counter = std::make_shared<draw_counter>();
   retry_log log;
-  auto options = test_options(log, sequence({0.5}, counter, 50us));
+  auto options = test_options(log, sequence({0.5}, counter, 1ms));
   options.max_attempts = 4;
   options.base = 1us;
   options.cap = 2us;

@@ -96,11 +96,11 @@ bool peer_is_gone(error_code const& ec)
 }
 
 // S1-S3: how the handshake ended, counted in exactly one place.
-bool count_handshake(ingress::impl& self, connection const& c, error_code const& ec)
+bool count_handshake(ingress::impl& self, connection& c, error_code const& ec)
 {
   auto& k = self.counts;
   if (!ec) {
-    ++(SSL_session_reused(const_cast<connection&>(c).stream.native_handle()) ? k.resumed : k.full);
+    ++(SSL_session_reused(c.stream.native_handle()) ? k.resumed : k.full);
     return true;
   }
   if (ec == beast::error::timeout) ++k.timeouts;

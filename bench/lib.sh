@@ -23,11 +23,12 @@ bench_free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# bench_listening_port FILE: the port a server printed as "listening on
-# 127.0.0.1:PORT" into FILE, waiting up to five seconds for it.
+# bench_listening_port FILE [SECONDS]: the port a server printed as
+# "listening on 127.0.0.1:PORT" into FILE, waiting up to SECONDS (five by
+# default) for it: a server that loads much before it listens needs longer.
 bench_listening_port() {
   local p
-  for _ in $(seq 100); do
+  for _ in $(seq $(( ${2:-5} * 20 ))); do
     p=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
     [ -n "$p" ] && { echo "$p"; return; }
     sleep 0.05

@@ -275,9 +275,9 @@ if [ "${PERF:-0}" = 1 ]; then
   wait "$perf_pid" || true
   stop ingress-1 perf
   perf report -i "$out/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null |
-    awk '/%/ { print }' | head -8 | tee "$out/perf-dso.txt"
+    awk '/%/ && n++ < 8' | tee "$out/perf-dso.txt"
   perf report -i "$out/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
-    awk '/%/ { print }' | head -25 >"$out/perf-sym.txt"
+    awk '/%/ && n++ < 25' >"$out/perf-sym.txt"
   echo "(the top symbols in $out/perf-sym.txt)"
 fi
 echo "(rows, JSON and the servers' output in $out)"

@@ -45,6 +45,7 @@
 #include <workbook/http.hpp>
 #include <workbook/io_threads.hpp>
 #include <workbook/manual_clock.hpp>
+#include <workbook/run_lengths.hpp>
 #include <workbook/sanitizers.hpp>
 #include <workbook/test_client.hpp>
 #include <workbook/test_server.hpp>
@@ -117,17 +118,7 @@ inline std::string describe(std::vector<workbook::response> const& rs)
   auto const outcome = [](workbook::response const& r) {
     return std::to_string(r.status) + " " + served_by(r) + (r.status == 0 ? " (" + r.error + ")" : "");
   };
-  std::string out;
-  for (std::size_t i = 0; i < rs.size();) {
-    auto const text = outcome(rs[i]);
-    std::size_t run = 1;
-    while (i + run < rs.size() && outcome(rs[i + run]) == text) ++run;
-    if (!out.empty()) out += " | ";
-    if (run > 1) out += std::to_string(run) + " x ";
-    out += text;
-    i += run;
-  }
-  return out.empty() ? "(no response)" : out;
+  return workbook::run_lengths(rs, outcome, "(no response)");
 }
 
 inline std::string describe(workbook::response const& r)

@@ -69,6 +69,7 @@
 #include <workbook/http.hpp>
 #include <workbook/io_threads.hpp>
 #include <workbook/round_tripper.hpp>
+#include <workbook/run_lengths.hpp>
 #include <workbook/sanitizers.hpp>
 #include <workbook/temp_dir.hpp>
 #include <workbook/test_ca.hpp>
@@ -156,17 +157,7 @@ inline std::string describe(std::vector<workbook::response> const& rs)
   auto const outcome = [](workbook::response const& r) {
     return r.status == 0 ? "0 (" + r.error + ")" : std::to_string(r.status) + " \"" + printable(r.body) + "\"";
   };
-  std::string out;
-  for (std::size_t i = 0; i < rs.size();) {
-    auto const text = outcome(rs[i]);
-    std::size_t run = 1;
-    while (i + run < rs.size() && outcome(rs[i + run]) == text) ++run;
-    if (!out.empty()) out += " | ";
-    if (run > 1) out += std::to_string(run) + " x ";
-    out += text;
-    i += run;
-  }
-  return out.empty() ? "(no response)" : out;
+  return workbook::run_lengths(rs, outcome, "(no response)");
 }
 
 inline std::string describe(stretch3::reload_result const& r)

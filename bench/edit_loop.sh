@@ -14,6 +14,9 @@ set -euo pipefail
 runs=${1:-5}
 task=${2:-task-01}
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+bench_need jq:jq clang++:clang g++:g++
 tmp=$(mktemp -d /tmp/workbook-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -33,17 +36,38 @@ edited="exercises/$task/$(basename "$edited")"
 echo "warming up: first build of $task (not timed)…" >&2
 bin/grader "$task" >/dev/null
 
-median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
+median() { printf '%.2f' "$(bench_median)"; }
 now() { date +%s.%N; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 
+# Where each loop's time goes: the grader's own account (--json: the build
+# and the test run), and, inside the build, Ninja's log of the steps it ran
+# (compiles of the student's file, links and other steps; summed step time,
+# which exceeds the build's wall time when two steps run at once). The rest
+# is bin/grader's wrapper (the package check, the grader's own up-to-date
+# build) and the grader's start and report.
+ninja_log=build/dev/.ninja_log
+steps_since() { # LINE: "compile-s link-s other-s what-compiled" of the log's lines after LINE
+  tail -n +"$(( $1 + 1 ))" "$ninja_log" | awk '!/^#/ {
+      d = ($2 - $1) / 1000
+      if ($4 ~ /\.o$/) { c += d; n = $4; sub(/^CMakeFiles\//, "", n); sub(/\.dir\/.*/, "", n); names = names " " n }
+      else if ($4 ~ /\.(a|so)$/) o += d; else l += d }
+    END { printf "%.2f %.2f %.2f%s\n", c, l, o, names }'
+}
+breakdown=()
 loop=()
 for i in $(seq "$runs"); do
   # A real code change (a comment would be a ccache hit).
   echo "namespace { [[maybe_unused]] int bench_edit_${i}_$RANDOM = $i; }" >> "$edited"
+  before=$(wc -l <"$ninja_log")
   start=$(now)
-  bin/grader "$task" >/dev/null
-  loop+=("$(sub "$(now)" "$start")")
+  bin/grader "$task" --json >"$tmp/verdict.json" || true
+  total=$(sub "$(now)" "$start")
+  loop+=("$total")
+  read -r build tests < <(jq -r '"\(.build_seconds) \(.run_seconds)"' "$tmp/verdict.json")
+  read -r compile link other names < <(steps_since "$before")
+  breakdown+=("$total $build $tests $compile $link $other")
+  echo "run $i: ${total} s = build ${build} s (compiles ${compile} s:${names}; links ${link} s; archives ${other} s) + tests ${tests} s + the rest" >&2
 done
 
 cmd() { # compile the TU header-only with compiler $1
@@ -61,8 +85,13 @@ m_gcc=$(printf '%s\n' "${gcc_ho[@]}" | median)
 echo "edit-to-verdict, bin/grader $task after a one-line change (median of $runs): ${m_loop} s   [${loop[*]}]"
 echo "the same TU compiled header-only, clang++ -O0 -g (median of $runs):          ${m_clang} s"
 echo "the same TU compiled header-only, g++ -O0 -g (median of $runs):              ${m_gcc} s"
-echo "ratio edit-to-verdict / header-only g++ compile: $(awk -v a="$m_loop" -v b="$m_gcc" 'BEGIN { printf "%.2f", a / b }')"
-echo "ratio edit-to-verdict / header-only clang++ compile: $(awk -v a="$m_loop" -v b="$m_clang" 'BEGIN { printf "%.2f", a / b }')"
+# Each run's loop against the header-only compile of the same index.
+ratios() { paste -d' ' <(printf '%s\n' "${loop[@]}") <(printf '%s\n' "$@") | bench_awk '{ l = l " " $1 / $2 } END { print spread(l, "%.2f") }'; }
+echo "ratio edit-to-verdict / header-only clang++ compile, median (min–max): $(ratios "${clang_ho[@]}")"
+echo "ratio edit-to-verdict / header-only g++ compile, median (min–max):     $(ratios "${gcc_ho[@]}")"
+printf '%s\n' "${breakdown[@]}" | bench_awk '{ for (c = 1; c <= 6; c++) col[c] = col[c] " " $c }
+  END { printf "where the loop goes, medians: build %.2f s (compiles %.2f s, links %.2f s, archives %.2f s, summed step time), tests %.2f s, the rest %.2f s (of %.2f s)\n",
+          median(col[2]), median(col[4]), median(col[5]), median(col[6]), median(col[3]), median(col[1]) - median(col[2]) - median(col[3]), median(col[1]) }'
 # One row per task for bench/plot_edit_loop.sh (bench/run edit-loop draws it).
 mkdir -p "$root/build/release/bench/edit-loop"
 echo "$task $m_loop $m_clang $m_gcc" >>"$root/build/release/bench/edit-loop/rows.txt"

@@ -1,5 +1,8 @@
 # Shared by the benchmark scripts (sourced, not run): installing what a
-# figure needs, finding where a server listens, and drawing a figure.
+# figure needs, finding where a server listens, summarising rounds and
+# drawing a figure.
+
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # bench_need PROGRAM:PACKAGE ...: installs the Debian packages of the
 # programs that are missing (as root), or says which to install and exits.
@@ -67,6 +70,18 @@ bench_start_nginx() {
   pid=$!
   bench_wait_port "$port"
 }
+
+# bench_awk [-F SEP] [-v NAME=VALUE]... PROGRAM [FILE]...: awk running PROGRAM with
+# stats.awk's median() and spread() defined (mawk takes no program text
+# beside -f, so PROGRAM goes in as a second -f).
+bench_awk() {
+  local vars=()
+  while [ "${1:-}" = -v ] || [ "${1:-}" = -F ]; do vars+=("$1" "$2"); shift 2; done
+  awk "${vars[@]}" -f "$bench_dir/stats.awk" -f <(printf '%s\n' "$1") "${@:2}"
+}
+
+# bench_median: the median of the numbers on standard input, one per line.
+bench_median() { bench_awk '{ list = list " " $1 } END { print median(list) }'; }
 
 # bench_bars PNG TITLE YLABEL DATA "COLUMN:TITLE" ...: clustered bars, one
 # group per line of DATA (its first field the label), a bar per column.

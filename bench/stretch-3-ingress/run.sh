@@ -203,11 +203,7 @@ order=""
 for server in "${servers[@]}"; do
   while read -r rate k resume conns; do order+="$server|$rate|$k|$resume "; done < <(rows_of "$server")
 done
-awk -F'\t' -v order="$order" -v seconds="$seconds" '
-  function median(list,   n, a, i, j, t) { n = split(list, a, " ");
-    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-    lo = a[1]; hi = a[n]; return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-  function spread(list, fmt,   m) { m = median(list); return sprintf(fmt " (" fmt "–" fmt ")", m, lo, hi) }
+bench_awk -F '\t' -v order="$order" -v seconds="$seconds" '
   {
     key = $1 "|" $3 "|" $4 "|" $5
     achieved[key] = achieved[key] " " $7; p50[key] = p50[key] " " $8; p99[key] = p99[key] " " $9

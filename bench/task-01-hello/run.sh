@@ -10,7 +10,8 @@
 # round measures every server at 50 and at 1,000 keep-alive connections, in
 # an order that rotates from round to round, after a one-second warm-up.
 # Prints, per server and load, the median requests/s and p99 with their
-# min-max over the rounds, then the reference's ratios to each peer; writes
+# min-max over the rounds, then the reference's ratio to each peer in each
+# round, as median (min-max); writes
 # the raw rows and a PNG (gnuplot) to build/release/bench/task-01-hello/.
 # Installs what it lacks from Debian when run as root (wrk, golang-go,
 # nginx-light, gnuplot-nox).
@@ -64,24 +65,32 @@ for round in $(seq "$rounds"); do
   done
 done
 
-summary=$(awk '
-  function median(list,   n, a, i, j, t) { n = split(list, a, " ");
-    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-    lo = a[1]; hi = a[n]; return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-  { key = $1 " " $2; rps[key] = rps[key] " " $4; p99[key] = p99[key] " " $5 }
+summary=$(bench_awk '
+  { key = $1 " " $2; rps[key] = rps[key] " " $4; p99[key] = p99[key] " " $5; R[key, $3] = $4; P[key, $3] = $5
+    if ($3 > rounds) rounds = $3 }
+  # ratio(peer, c, what): the reference against the peer, one ratio per round.
+  function ratio(peer, c, what,   r, list, a, b) {
+    for (r = 1; r <= rounds; r++) {
+      a = (what == "p99") ? P["reference " c, r] : R["reference " c, r]
+      b = (what == "p99") ? P[peer " " c, r] : R[peer " " c, r]
+      if (b > 0) list = list " " a / b
+    }
+    return spread(list, "%.2f")
+  }
   END {
     print "| server | connections | requests/s median (min–max) | p99 ms median (min–max) |"
     print "|---|---|---|---|"
     split("reference minimal-beast nginx go", order, " ")
     for (c = 50; c <= 1000; c += 950) for (s = 1; s <= 4; s++) {
       key = order[s] " " c; if (!(key in rps)) continue
-      r = median(rps[key]); rl = lo; rh = hi; p = median(p99[key]); pl = lo; ph = hi
-      R[key] = r; P[key] = p
-      printf "| %s | %d | %.0f (%.0f–%.0f) | %.2f (%.2f–%.2f) |\n", order[s], c, r, rl, rh, p, pl, ph }
+      printf "| %s | %d | %s | %s |\n", order[s], c, spread(rps[key], "%.0f"), spread(p99[key], "%.2f") }
     print ""
-    for (c = 50; c <= 1000; c += 950)
-      printf "%d connections, the reference against: nginx %.2f× requests/s, %.2f× p99; Go %.2f× requests/s; the minimal Beast server %.2f× requests/s\n",
-        c, R["reference " c] / R["nginx " c], P["reference " c] / P["nginx " c], R["reference " c] / R["go " c], R["reference " c] / R["minimal-beast " c]
+    print "| the reference against, per round: median (min–max) | 50 connections | 1,000 connections | target |"
+    print "|---|---|---|---|"
+    printf "| nginx, requests/s | %s | %s | ≥ 1 |\n", ratio("nginx", 50, "rps"), ratio("nginx", 1000, "rps")
+    printf "| nginx, p99 | %s | %s | ≤ 1 |\n", ratio("nginx", 50, "p99"), ratio("nginx", 1000, "p99")
+    printf "| Go, requests/s | %s | %s | ≥ 1.3 |\n", ratio("go", 50, "rps"), ratio("go", 1000, "rps")
+    printf "| the minimal Beast server, requests/s | %s | %s | ≥ 0.95 |\n", ratio("minimal-beast", 50, "rps"), ratio("minimal-beast", 1000, "rps")
   }' "$out/rows.txt")
 echo "$summary"
 echo "$summary" >"$out/summary.md"
@@ -90,8 +99,7 @@ echo "$summary" >"$out/summary.md"
 for name in "${servers[@]}"; do
   printf '%s' "$name"
   for connections in 50 1000; do
-    awk -v n="$name" -v c="$connections" '$1 == n && $2 == c { print $4 }' "$out/rows.txt" | sort -n |
-      awk '{ a[NR] = $1 } END { printf " %.0f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+    printf ' %.0f' "$(awk -v n="$name" -v c="$connections" '$1 == n && $2 == c { print $4 }' "$out/rows.txt" | bench_median)"
   done
   echo
 done >"$out/medians.dat"

@@ -4,18 +4,21 @@
 # same shape (peer.go) in the same run, so that the figures are read as a
 # ratio on whatever machine runs it.
 #
-#   bench/task-11-10k/run.sh [connections] [seconds]     (default 10000 30)
+#   bench/task-11-10k/run.sh [connections] [seconds] [rounds]     (default 10000 30 3)
 #
 # The load comes from wrk (Debian's wrk), another process: 2 threads, each
 # connection sending a request every 1-3 s (pace.lua), latency measured per
-# request. Per server it prints requests/s, p50, p99, socket errors, non-2xx
-# answers and the server's peak resident memory (VmHWM), then the ratios.
-# Draws the ratios with gnuplot (task-11-10k.png). Installs what it lacks
-# from Debian when run as root (wrk, golang-go, gnuplot-nox); builds the
-# reference in build/release.
+# request. Each round loads both servers, in an order that alternates from
+# round to round. Per server it prints requests/s, p50, p99 and peak resident
+# memory (VmHWM) as median (min-max) over the rounds, with the socket errors
+# and non-2xx answers summed; then the ratios beast/go of each round, as
+# median (min-max). Draws the median ratios with gnuplot (task-11-10k.png).
+# Installs what it lacks from Debian when run as root (wrk, golang-go,
+# gnuplot-nox); builds the reference in build/release.
 set -euo pipefail
 connections=${1:-10000}
 seconds=${2:-30}
+rounds=${3:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out="$root/build/release/bench/task-11-10k"
@@ -40,40 +43,62 @@ if (( $(ulimit -n) < connections + 100 )); then
   exit 2
 fi
 
-# measure NAME COMMAND...: start the server, load it, print one table row.
+# measure NAME ROUND COMMAND...: start the server, load it, print one row:
+# name round requests/s p50 p99 socket-errors non-2xx peak-RSS-MiB.
 measure() {
-  local name=$1; shift
+  local name=$1 round=$2; shift 2
   "$@" >"$out/$name.out" 2>"$out/$name.err" &
   local pid=$!
   local port
   port=$(bench_listening_port "$out/$name.out") || { cat "$out/$name.err" >&2; kill "$pid"; exit 1; }
   wrk -t2 -c"$connections" -d"${seconds}s" --latency --timeout 2s -s "$here/pace.lua" \
-    "http://127.0.0.1:$port/" >"$out/$name.wrk" 2>&1
+    "http://127.0.0.1:$port/" >"$out/$name.round$round.wrk" 2>&1
   local hwm
   hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
   kill -TERM "$pid"
   wait "$pid" || true
-  awk -v name="$name" -v hwm_kb="$hwm" -v conns="$connections" '
+  awk -v name="$name" -v round="$round" -v hwm_kb="$hwm" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
     /^Requests\/sec:/ { rps = $2 }
     /Socket errors:/ { gsub(/,/, ""); errors = $4 + $6 + $8 + $10 }
     /Non-2xx or 3xx responses:/ { non2xx = $5 }
-    END { printf "%s %d %.0f %.2f %.2f %d %d %.1f\n", name, conns, rps, p50, p99, errors + 0, non2xx + 0, hwm_kb / 1024 }
-  ' "$out/$name.wrk"
+    END { printf "%s %d %.0f %.2f %.2f %d %d %.1f\n", name, round, rps, p50, p99, errors + 0, non2xx + 0, hwm_kb / 1024 }
+  ' "$out/$name.round$round.wrk"
 }
 
-rows=$( measure beast "$beast" --port 0; measure go "$out/peer" -port 0 )
-echo "$rows" | awk '
-  BEGIN { print "| server | connections | requests/s | p50 ms | p99 ms | socket errors | non-2xx | peak RSS MiB |";
-          print "|---|---|---|---|---|---|---|---|" }
-  { printf "| %s | %d | %d | %.2f | %.2f | %d | %d | %.1f |\n", $1, $2, $3, $4, $5, $6, $7, $8;
-    rps[$1] = $3; p99[$1] = $5; rss[$1] = $8 }
-  END { printf "\nbeast/go: requests/s %.2f, p99 %.2f, peak RSS %.2f\n", rps["beast"] / rps["go"], p99["beast"] / p99["go"], rss["beast"] / rss["go"] }'
-# The figure: each measure as a ratio to Go's (Go = 1).
-echo "$rows" | awk '{ rps[$1] = $3; p99[$1] = $5; rss[$1] = $8 }
-  END { printf "requests/s %.3f 1\np99 %.3f 1\n\"peak RSS\" %.3f 1\n", rps["beast"] / rps["go"], p99["beast"] / p99["go"], rss["beast"] / rss["go"] }' \
-  >"$out/ratios.dat"
+: >"$out/rows.txt"
+for round in $(seq "$rounds"); do
+  if (( round % 2 )); then order=(beast go); else order=(go beast); fi
+  for name in "${order[@]}"; do
+    if [ "$name" = beast ]; then row=$(measure beast "$round" "$beast" --port 0)
+    else row=$(measure go "$round" "$out/peer" -port 0); fi
+    echo "$row" | tee -a "$out/rows.txt" >&2
+  done
+done
+
+bench_awk -v conns="$connections" -v figure="$out/ratios.dat" '
+  { rps[$1] = rps[$1] " " $3; p50[$1] = p50[$1] " " $4; p99[$1] = p99[$1] " " $5; rss[$1] = rss[$1] " " $8
+    errors[$1] += $6; non2xx[$1] += $7; V[$1, $2, "rps"] = $3; V[$1, $2, "p99"] = $5; V[$1, $2, "rss"] = $8
+    if ($2 > rounds) rounds = $2 }
+  # ratios(what): beast against go, one ratio per round.
+  function ratios(what,   r, list) {
+    for (r = 1; r <= rounds; r++) if (V["go", r, what] > 0) list = list " " V["beast", r, what] / V["go", r, what]
+    return list
+  }
+  END {
+    print "| server | connections | requests/s | p50 ms | p99 ms | socket errors | non-2xx | peak RSS MiB |"
+    print "|---|---|---|---|---|---|---|---|"
+    split("beast go", order, " ")
+    for (s = 1; s <= 2; s++) { k = order[s]
+      printf "| %s | %d | %s | %s | %s | %d | %d | %s |\n", k, conns, spread(rps[k], "%.0f"), spread(p50[k], "%.2f"),
+        spread(p99[k], "%.2f"), errors[k], non2xx[k], spread(rss[k], "%.1f") }
+    printf "\nbeast/go, per round, median (min–max): requests/s %s, p99 %s, peak RSS %s\n",
+      spread(ratios("rps"), "%.2f"), spread(ratios("p99"), "%.2f"), spread(ratios("rss"), "%.2f")
+    # The figure: the median ratios (Go = 1).
+    printf "requests/s %.3f 1\np99 %.3f 1\n\"peak RSS\" %.3f 1\n", median(ratios("rps")), median(ratios("p99")),
+      median(ratios("rss")) > figure
+  }' "$out/rows.txt" | tee "$out/summary.md"
 bench_bars "$out/task-11-10k.png" "$connections keep-alive connections, one request each every 1-3 s: the reference against Go (Go = 1)" \
   "ratio to Go" "$out/ratios.dat" "2:Beast reference" "3:Go net/http"
 echo "(wrk output and the plot kept in $out)"

@@ -59,29 +59,32 @@ for round in $(seq "$rounds"); do
   done
 done
 
-awk -v mib="$mib" '
-  function median(list,   n, a, i, j, t) { n = split(list, a, " ");
-    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-    lo = a[1]; hi = a[n]; return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-  { down[$1] = down[$1] " " $3 / 1048576; up[$1] = up[$1] " " $4 / 1048576; if ($5 > hwm[$1]) hwm[$1] = $5 }
+bench_awk -v mib="$mib" '
+  { down[$1] = down[$1] " " $3 / 1048576; up[$1] = up[$1] " " $4 / 1048576; if ($5 > hwm[$1]) hwm[$1] = $5
+    D[$1, $2] = $3; U[$1, $2] = $4; if ($2 > rounds) rounds = $2 }
+  # ratio(peer, column): the reference against the peer, one ratio per round.
+  function ratio(peer, column,   r, list) {
+    for (r = 1; r <= rounds; r++)
+      list = list " " ((column == "down") ? D["reference", r] / D[peer, r] : U["reference", r] / U[peer, r])
+    return spread(list, "%.2f")
+  }
   END {
     printf "| proxy | %d MiB down, MiB/s median (min–max) | %d MiB up, MiB/s median (min–max) | peak RSS MiB |\n", mib, mib
     print "|---|---|---|---|"
     split("reference nginx go", order, " ")
     for (s = 1; s <= 3; s++) { k = order[s]
-      d = median(down[k]); dl = lo; dh = hi; u = median(up[k]); ul = lo; uh = hi; D[k] = d; U[k] = u
-      printf "| %s | %.0f (%.0f–%.0f) | %.0f (%.0f–%.0f) | %.1f |\n", k, d, dl, dh, u, ul, uh, hwm[k] / 1024 }
-    printf "\nreference/nginx: down %.2f, up %.2f, peak RSS %.2f; reference/go: down %.2f, up %.2f, peak RSS %.2f\n",
-      D["reference"] / D["nginx"], U["reference"] / U["nginx"], hwm["reference"] / hwm["nginx"],
-      D["reference"] / D["go"], U["reference"] / U["go"], hwm["reference"] / hwm["go"]
+      printf "| %s | %s | %s | %.1f |\n", k, spread(down[k], "%.0f"), spread(up[k], "%.0f"), hwm[k] / 1024 }
+    print "\n| the reference against, per round: median (min–max) | down | up | peak RSS |"
+    print "|---|---|---|---|"
+    printf "| nginx | %s | %s | %.2f |\n", ratio("nginx", "down"), ratio("nginx", "up"), hwm["reference"] / hwm["nginx"]
+    printf "| Go | %s | %s | %.2f |\n", ratio("go", "down"), ratio("go", "up"), hwm["reference"] / hwm["go"]
   }' "$out/rows.txt" | tee "$out/summary.md"
 
 # The medians as bars: down and up per proxy.
 for name in "${proxies[@]}"; do
   printf '%s' "$name"
   for column in 3 4; do
-    awk -v n="$name" -v c="$column" '$1 == n { print $c / 1048576 }' "$out/rows.txt" | sort -n |
-      awk '{ a[NR] = $1 } END { printf " %.0f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+    printf ' %.0f' "$(awk -v n="$name" -v c="$column" '$1 == n { print $c / 1048576 }' "$out/rows.txt" | bench_median)"
   done
   echo
 done >"$out/medians.dat"

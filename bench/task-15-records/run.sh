@@ -3,20 +3,21 @@
 # and by a Go net/http server of the same shape (peer.go) in the same run,
 # so that the figures are read as a ratio on whatever machine runs it.
 #
-#   bench/task-15-records/run.sh [records] [rounds] [concurrent]     (default 1000000 3 8)
+#   bench/task-15-records/run.sh [records] [rounds] [concurrent]     (default 1000000 5 8)
 #
-# For each server: GET /records?n=<records> as a JSON array and as NDJSON,
-# `rounds` times each, one at a time (the best round counts), then
-# `concurrent` JSON streams at once; each body read by curl to the end and
-# counted (jq length for the array, wc -l for the lines) in the first round.
-# It prints records/s for each, the server's peak resident memory (VmHWM),
-# then the ratios beast/go.
-# Draws the ratios with gnuplot (task-15-records.png). Installs what it
+# First each body is read once and counted (jq length for the array, wc -l
+# for the lines). Then, in each round, each server (in an order that
+# alternates from round to round) streams GET /records?n=<records> as a JSON
+# array and as NDJSON, one at a time, then `concurrent` JSON streams at once,
+# each read by curl to the end. It prints records/s for each and the
+# server's peak resident memory (VmHWM) as median (min-max) over the rounds,
+# then the ratios beast/go of each round as median (min-max).
+# Draws the median ratios with gnuplot (task-15-records.png). Installs what it
 # lacks from Debian when run as root (curl, jq, golang-go, gnuplot-nox);
 # builds the reference in build/release.
 set -euo pipefail
 records=${1:-1000000}
-rounds=${2:-3}
+rounds=${2:-5}
 concurrent=${3:-8}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -47,57 +48,82 @@ check() {
   [[ $got == "$records" ]] || { echo "run.sh: $1 sent $got records as $3, not $records" >&2; exit 1; }
 }
 
-# best URL: the shortest of $rounds reads.
-best() {
-  local b="" t
-  for _ in $(seq "$rounds"); do
-    t=$(seconds "$1")
-    [[ $t == fail ]] && { echo fail; return; }
-    if [[ -z $b ]] || awk -v t="$t" -v b="$b" 'BEGIN { exit !(t < b) }'; then b=$t; fi
-  done
-  echo "$b"
-}
-
-# measure NAME COMMAND...: start the server, stream, print one table row.
-measure() {
+# start NAME COMMAND...: starts the server; sets $pid and $url.
+start() {
   local name=$1; shift
   "$@" >"$out/$name.out" 2>"$out/$name.err" &
-  local pid=$!
+  pid=$!
   local port
   port=$(bench_listening_port "$out/$name.out") || { cat "$out/$name.err" >&2; kill "$pid"; exit 1; }
-  local url="http://127.0.0.1:$port/records?n=$records"
-  check "$name" "$url" json
-  check "$name" "$url&format=ndjson" ndjson
-  local json ndjson start wall
-  json=$(best "$url")
-  ndjson=$(best "$url&format=ndjson")
-  start=$(date +%s.%N)
-  local i
-  for i in $(seq "$concurrent"); do seconds "$url" >"$out/$name.concurrent.$i" & done
-  wait $(jobs -p | grep -v "^$pid$") 2>/dev/null || true
-  wall=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { print e - s }')
-  grep -q fail "$out/$name".concurrent.* && { echo "run.sh: a concurrent stream from $name failed" >&2; exit 1; }
-  local hwm
-  hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
-  kill -TERM "$pid"
-  wait "$pid" || true
-  awk -v name="$name" -v n="$records" -v c="$concurrent" -v j="$json" -v d="$ndjson" -v w="$wall" -v hwm_kb="$hwm" \
-    'BEGIN { printf "%s %.0f %.0f %.0f %.1f\n", name, n / j, n / d, n * c / w, hwm_kb / 1024 }'
+  url="http://127.0.0.1:$port/records?n=$records"
 }
 
-rows=$( measure beast "$beast" --port 0; measure go "$out/peer" -port 0 )
-echo "$rows" | awk -v n="$records" -v c="$concurrent" '
-  BEGIN { printf "%d records per stream\n\n", n;
-          print "| server | JSON records/s | NDJSON records/s | " c " concurrent JSON streams, records/s | peak RSS MiB |";
-          print "|---|---|---|---|---|" }
-  { printf "| %s | %d | %d | %d | %.1f |\n", $1, $2, $3, $4, $5;
-    j[$1] = $2; d[$1] = $3; k[$1] = $4; rss[$1] = $5 }
-  END { printf "\nbeast/go: JSON records/s %.2f, NDJSON records/s %.2f, concurrent records/s %.2f, peak RSS %.2f\n",
-               j["beast"] / j["go"], d["beast"] / d["go"], k["beast"] / k["go"], rss["beast"] / rss["go"] }'
-# The figure: each measure as a ratio to Go's (Go = 1).
-echo "$rows" | awk '{ j[$1] = $2; d[$1] = $3; k[$1] = $4; rss[$1] = $5 }
-  END { printf "\"JSON\" %.3f 1\n\"NDJSON\" %.3f 1\n\"concurrent JSON\" %.3f 1\n\"peak RSS\" %.3f 1\n",
-               j["beast"] / j["go"], d["beast"] / d["go"], k["beast"] / k["go"], rss["beast"] / rss["go"] }' >"$out/ratios.dat"
+# stop: the server's peak resident memory in MiB, then stops it.
+stop() {
+  awk '/^VmHWM/ { printf "%.1f\n", $2 / 1024 }' "/proc/$pid/status"
+  kill -TERM "$pid"
+  wait "$pid" || true
+}
+
+# measure NAME ROUND: the started server's row but for its memory: name round
+# json-records/s ndjson-records/s concurrent-records/s.
+measure() {
+  local name=$1 round=$2 json ndjson start wall i streams=()
+  json=$(seconds "$url")
+  ndjson=$(seconds "$url&format=ndjson")
+  start=$(date +%s.%N)
+  for i in $(seq "$concurrent"); do seconds "$url" >"$out/$name.concurrent.$i" & streams+=($!); done
+  wait "${streams[@]}"
+  wall=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { print e - s }')
+  if [[ $json$ndjson == *fail* ]] || grep -q fail "$out/$name".concurrent.*; then
+    echo "run.sh: a stream from $name failed (see $out/curl.err)" >&2
+    exit 1
+  fi
+  awk -v name="$name" -v round="$round" -v n="$records" -v c="$concurrent" -v j="$json" -v d="$ndjson" -v w="$wall" \
+    'BEGIN { printf "%s %d %.0f %.0f %.0f\n", name, round, n / j, n / d, n * c / w }'
+}
+
+# serve NAME: starts server NAME; sets $pid and $url.
+serve() { if [ "$1" = beast ]; then start beast "$beast" --port 0; else start go "$out/peer" -port 0; fi; }
+
+for name in beast go; do
+  serve "$name"
+  check "$name" "$url" json
+  check "$name" "$url&format=ndjson" ndjson
+  stop >/dev/null
+done
+: >"$out/rows.txt"
+for round in $(seq "$rounds"); do
+  if (( round % 2 )); then order=(beast go); else order=(go beast); fi
+  for name in "${order[@]}"; do
+    serve "$name"
+    row=$(measure "$name" "$round")
+    echo "$row $(stop)" | tee -a "$out/rows.txt" >&2
+  done
+done
+
+bench_awk -v n="$records" -v c="$concurrent" -v figure="$out/ratios.dat" '
+  { json[$1] = json[$1] " " $3; nd[$1] = nd[$1] " " $4; conc[$1] = conc[$1] " " $5; rss[$1] = rss[$1] " " $6
+    V[$1, $2, 3] = $3; V[$1, $2, 4] = $4; V[$1, $2, 5] = $5; V[$1, $2, 6] = $6; if ($2 > rounds) rounds = $2 }
+  # ratios(column): beast against go, one ratio per round.
+  function ratios(column,   r, list) {
+    for (r = 1; r <= rounds; r++) if (V["go", r, column] > 0) list = list " " V["beast", r, column] / V["go", r, column]
+    return list
+  }
+  END {
+    printf "%d records per stream, %d rounds\n\n", n, rounds
+    print "| server | JSON records/s | NDJSON records/s | " c " concurrent JSON streams, records/s | peak RSS MiB |"
+    print "|---|---|---|---|---|"
+    split("beast go", order, " ")
+    for (s = 1; s <= 2; s++) { k = order[s]
+      printf "| %s | %s | %s | %s | %s |\n", k, spread(json[k], "%.0f"), spread(nd[k], "%.0f"), spread(conc[k], "%.0f"),
+        spread(rss[k], "%.1f") }
+    printf "\nbeast/go, per round, median (min–max): JSON records/s %s, NDJSON records/s %s, concurrent records/s %s, peak RSS %s\n",
+      spread(ratios(3), "%.2f"), spread(ratios(4), "%.2f"), spread(ratios(5), "%.2f"), spread(ratios(6), "%.2f")
+    # The figure: the median ratios (Go = 1).
+    printf "\"JSON\" %.3f 1\n\"NDJSON\" %.3f 1\n\"concurrent JSON\" %.3f 1\n\"peak RSS\" %.3f 1\n",
+      median(ratios(3)), median(ratios(4)), median(ratios(5)), median(ratios(6)) > figure
+  }' "$out/rows.txt" | tee "$out/summary.md"
 bench_bars "$out/task-15-records.png" "$records records streamed, records/s and memory: the reference against Go (Go = 1)" \
   "ratio to Go" "$out/ratios.dat" "2:Beast reference" "3:Go net/http"
 echo "(server output and the plot kept in $out)"

@@ -3,7 +3,7 @@
 # against nginx (one worker, streaming: nginx.conf) and Go's
 # httputil.ReverseProxy (peer.go), in one run.
 #
-#   bench/task-12-proxy/run.sh [MiB] [rounds]      (default 100 3)
+#   bench/task-12-proxy/run.sh [MiB] [rounds]      (default 100 5)
 #
 # The proxy runs pinned to core 0; the backend (backend.go) and curl share
 # core 1. Each round, in an order that rotates, every proxy relays GET
@@ -15,7 +15,7 @@
 # nginx-light, curl, gnuplot-nox); writes a PNG of the medians (gnuplot).
 set -euo pipefail
 mib=${1:-100}
-rounds=${2:-3}
+rounds=${2:-5}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out="$root/build/release/bench/task-12-proxy"

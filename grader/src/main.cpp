@@ -30,6 +30,7 @@ constexpr char const* examples =
     "  grader watch task-01          grade again on every save\n"
     "  grader hint task-01           the next hint\n"
     "  grader tally                  your scores against the rubric's bands\n"
+    "  grader serve                  the workbook in your browser, graded live as you save\n"
     "  grader selftest               prove the workbook: references pass, stubs fail, mutants caught\n"
     "  grader new task-21 --title \"Rate limiter\" --difficulty Senior   scaffold a task (instructors)\n"
     "  grader check task-21          prove a task publishable (instructors)\n"

@@ -1,10 +1,14 @@
 // The student's progress: one JSON file under the workbook
 // (.grader/progress.json, git-ignored), written atomically (temporary file,
 // then rename). A damaged file never costs the other tasks' records: it is
-// kept aside and every readable task entry is recovered.
+// kept aside and every readable task entry is recovered. Every change is a
+// read-modify-write under an exclusive lock (update_record), so a CLI run, a
+// watch and any number of browser tabs of `grader serve` lose nothing of one
+// another's.
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -56,5 +60,12 @@ std::string now_iso8601();
 // and never throws: a grade is not lost for want of a progress file.
 progress_store open_progress(std::filesystem::path const& state_dir);
 void save_progress(progress_store const& store);
+
+// Loads the store, applies `change` to one task's record (a fresh one if it
+// has none) and saves unless `change` returned false, holding an flock on
+// <state_dir>/progress.lock throughout: the one way to change the file.
+// Returns the record as it now stands.
+task_record update_record(std::filesystem::path const& state_dir, std::string const& task,
+                          std::function<bool(task_record&)> const& change);
 
 } // namespace grader

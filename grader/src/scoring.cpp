@@ -9,34 +9,66 @@
 
 namespace grader {
 
+namespace {
+
+notes_evidence notes_of(workbook_paths const& paths, task const& t)
+{
+  return read_notes(read_file_or_empty(t.exercise_dir / "NOTES.md"), notes_template(paths, t));
+}
+
+// The claim, capped, into the record: what every way of self-grading stores.
+void store_decision(task_record& r, rubric_outcome const& out)
+{
+  r.self_grade = out.self_grade;
+  r.score = out.decision.score;
+  r.cap_reason = out.decision.score && *out.decision.score < *out.self_grade ? out.decision.cap_reason : "";
+}
+
+} // namespace
+
 rubric_outcome record_run(workbook_paths const& paths, task const& t, verdict const& v, bool may_ask)
 {
-  auto progress = open_progress(paths.state_dir());
-  task_record r = progress.get(t.id).value_or(task_record{});
   auto const sc = score_of(v);
-  r.verdict = sc.passed ? "passed" : "failed";
-  r.criteria_passed = sc.criteria_passed;
-  r.criteria_total = sc.criteria_total;
-  r.when = now_iso8601();
-
-  auto const notes = read_notes(read_file_or_empty(t.exercise_dir / "NOTES.md"), notes_template(paths, t));
-  rubric_outcome out;
-  out.self_grade = notes.self_grade ? notes.self_grade : r.self_grade;
-  out.decision = decide_score(sc.passed, r.forced_reveal, notes, out.self_grade);
+  auto const notes = notes_of(paths, t);
+  // The question is asked before the progress file is locked: a student may
+  // take a while to answer, and a watch or a browser tab must not wait.
+  auto const before = open_progress(paths.state_dir()).get(t.id).value_or(task_record{});
+  std::optional<int> answer;
   if (sc.passed && may_ask) {
     try {
-      if (auto answer = ask_self_grade(load_rubric(paths.root / "rubric.md"), out.decision, out.self_grade))
-        out.self_grade = answer;
-      out.decision = decide_score(true, r.forced_reveal, notes, out.self_grade);
+      std::optional<int> const claim = notes.self_grade ? notes.self_grade : before.self_grade;
+      auto const d = decide_score(true, before.forced_reveal, notes, claim);
+      answer = ask_self_grade(load_rubric(paths.root / "rubric.md"), d, claim);
     } catch (std::exception const& e) {
       std::fprintf(stderr, "grader: %s\n", e.what());
     }
   }
-  r.self_grade = out.self_grade;
-  r.score = out.decision.score;
-  r.cap_reason = out.decision.score && *out.decision.score < *out.self_grade ? out.decision.cap_reason : "";
-  progress.set(t.id, r);
-  save_progress(progress);
+  rubric_outcome out;
+  update_record(paths.state_dir(), t.id, [&](task_record& r) {
+    r.verdict = sc.passed ? "passed" : "failed";
+    r.criteria_passed = sc.criteria_passed;
+    r.criteria_total = sc.criteria_total;
+    r.when = now_iso8601();
+    out.self_grade = answer ? answer : notes.self_grade ? notes.self_grade : r.self_grade;
+    out.decision = decide_score(sc.passed, r.forced_reveal, notes, out.self_grade);
+    store_decision(r, out);
+    return true;
+  });
+  return out;
+}
+
+std::optional<rubric_outcome> record_self_grade(workbook_paths const& paths, task const& t, int self_grade)
+{
+  auto const notes = notes_of(paths, t);
+  std::optional<rubric_outcome> out;
+  update_record(paths.state_dir(), t.id, [&](task_record& r) {
+    if (r.verdict != "passed") return false;   // asked after a pass, as at the terminal
+    out.emplace();
+    out->self_grade = self_grade;
+    out->decision = decide_score(true, r.forced_reveal, notes, self_grade);
+    store_decision(r, *out);
+    return true;
+  });
   return out;
 }
 

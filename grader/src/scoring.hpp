@@ -22,6 +22,11 @@ struct rubric_outcome {
 // may_ask: a passing run may ask for the self-grade (a person at a terminal).
 rubric_outcome record_run(workbook_paths const& paths, task const& t, verdict const& v, bool may_ask);
 
+// A self-grade given after a pass (the web workbook's form; the terminal asks
+// in record_run): capped by the evidence and recorded. nullopt, recording
+// nothing, when the task's latest run did not pass.
+std::optional<rubric_outcome> record_self_grade(workbook_paths const& paths, task const& t, int self_grade);
+
 nlohmann::json to_json(rubric_outcome const& r);
 
 // "Rubric: you said 3; recorded 1, because ..." after a passing run.

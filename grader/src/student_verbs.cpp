@@ -10,6 +10,8 @@
 #include "report_terminal.hpp"
 #include "rubric.hpp"
 #include "scoring.hpp"
+#include "standing.hpp"
+#include "student_actions.hpp"
 #include "terminal.hpp"
 #include "text.hpp"
 #include "verbs.hpp"
@@ -58,7 +60,7 @@ int cmd_list(context const& ctx, task const*, verb_options const&)
   std::printf("%s\n\n", term::bold("Beast HTTP workbook").c_str());
   std::printf("    %s %s %s %s %s\n", pad("task", 10).c_str(), pad("level", 7).c_str(), pad("tests", 6).c_str(),
               pad("score", 5).c_str(), "title");
-  std::string next;
+  std::string const next = next_task(ctx.cat, progress);
   for (auto const& t : ctx.cat.tasks()) {
     auto const record = progress.get(t.id);
     bool const passed = record && record->verdict == "passed";
@@ -67,7 +69,6 @@ int cmd_list(context const& ctx, task const*, verb_options const&)
     else if (record) mark = term::red(std::string(term::cross()));
     std::string const tests = record ? fmt::format("{}/{}", record->criteria_passed, record->criteria_total) : "";
     std::string const score = record && record->score ? std::to_string(*record->score) : "·";
-    if (next.empty() && !passed) next = t.id;
     std::string title = t.title;
     if (!t.sound()) title += term::yellow("  (incomplete: grader check says why)");
     std::printf("  %s %s %s %s %s %s\n", mark.c_str(), pad(t.id, 10).c_str(), pad(t.difficulty, 7).c_str(),
@@ -112,39 +113,31 @@ int cmd_grade(context const& ctx, task const* task, verb_options const& options)
 int cmd_hint(context const& ctx, task const* task, verb_options const& options)
 {
   auto const& t = *task;
-  bool const all = options.all;
   if (t.hints.empty()) {
     std::printf("%s has no hints.\n", t.id.c_str());
     return exit_pass;
   }
-  auto progress = open_progress(ctx);
-  task_record r = progress.get(t.id).value_or(task_record{});
-  if (r.verdict.empty()) r.verdict = "failed";
-  auto shown = [&](int i) { return std::find(r.hints_shown.begin(), r.hints_shown.end(), i) != r.hints_shown.end(); };
   auto print = [&](int i) {
     auto const& h = t.hints[static_cast<std::size_t>(i)];
     std::printf("%s %s\n  %s\n", term::bold(fmt::format("Hint {} of {}", i + 1, t.hints.size())).c_str(),
                 term::dim("(" + h.criterion + ")").c_str(), h.text.c_str());
-    if (!shown(i)) r.hints_shown.push_back(i);
   };
   int const n = static_cast<int>(t.hints.size());
-  if (all) {
+  if (options.all) {
+    take_all_hints(ctx.paths, t);
     for (int i = 0; i < n; ++i) print(i);
-  } else {
-    int next = -1;
-    for (int i = 0; i < n && next < 0; ++i)
-      if (!shown(i)) next = i;
-    if (next < 0) {
-      std::printf("All %d hints of %s have been shown: `grader hint %s --all` lists them again.\n", n, t.id.c_str(),
-                  t.id.c_str());
-      return exit_pass;
-    }
-    print(next);
-    int const left = n - static_cast<int>(r.hints_shown.size());
-    if (left > 0) std::printf("\n%s\n", term::dim(fmt::format("{} more: run `grader hint {}` again.", left, t.id)).c_str());
+    return exit_pass;
   }
-  progress.set(t.id, r);
-  save_progress(progress);
+  auto const next = take_next_hint(ctx.paths, t);
+  if (!next) {
+    std::printf("All %d hints of %s have been shown: `grader hint %s --all` lists them again.\n", n, t.id.c_str(),
+                t.id.c_str());
+    return exit_pass;
+  }
+  print(*next);
+  auto const r = open_progress(ctx).get(t.id).value_or(task_record{});
+  int const left = n - static_cast<int>(r.hints_shown.size());
+  if (left > 0) std::printf("\n%s\n", term::dim(fmt::format("{} more: run `grader hint {}` again.", left, t.id)).c_str());
   return exit_pass;
 }
 
@@ -154,11 +147,9 @@ int cmd_reveal(context const& ctx, task const* task, verb_options const& options
 {
   auto const& t = *task;
   if (refused_without_reference(ctx.paths.root, &t, "reveal")) return exit_fail;
-  bool const force = options.force;
-  auto progress = open_progress(ctx);
-  task_record r = progress.get(t.id).value_or(task_record{});
-  bool const passed = r.verdict == "passed";
-  if (!passed && !force) {
+  auto const d = record_reveal(ctx.paths, t, options.force);
+  auto const& r = d.record;
+  if (!d.allowed) {
     std::printf("%s does not pass yet%s. The reference and its reasoning are shown once your code passes:\n"
                 "working it out is the exercise. `grader hint %s` helps one step at a time.\n"
                 "`grader reveal %s --force` shows it now and caps this task's score at 0.\n",
@@ -166,28 +157,14 @@ int cmd_reveal(context const& ctx, task const* task, verb_options const& options
                 t.id.c_str(), t.id.c_str());
     return exit_fail;
   }
-  if (!passed) {
-    r.forced_reveal = true;
-    r.score = 0;
-    r.cap_reason = "the reference was revealed with --force before your code passed";
-    if (r.verdict.empty()) r.verdict = "failed";
-  }
-  r.revealed = true;
-  progress.set(t.id, r);
-  save_progress(progress);
 
   std::printf("%s\n\n", term::bold(t.id + " · " + t.title + " · the reference").c_str());
   std::fputs(read_file_or_empty(t.solution_dir / "WHY.md").c_str(), stdout);
-  std::error_code ec;
-  std::vector<fs::path> sources;
-  for (auto const& e : fs::directory_iterator(t.solution_dir, ec))
-    if (e.path().extension() == ".cpp" || e.path().extension() == ".hpp") sources.push_back(e.path());
-  std::sort(sources.begin(), sources.end());
-  for (auto const& s : sources) {
+  for (auto const& s : reference_sources(t)) {
     std::printf("\n%s\n\n", term::bold("── " + fs::relative(s, ctx.paths.root).string() + " ──").c_str());
     std::fputs(read_file_or_empty(s).c_str(), stdout);
   }
-  if (!passed) std::printf("\n%s\n", term::yellow("Recorded: revealed before a pass; this task scores 0.").c_str());
+  if (d.before_pass) std::printf("\n%s\n", term::yellow("Recorded: revealed before a pass; this task scores 0.").c_str());
   return exit_pass;
 }
 
@@ -244,15 +221,12 @@ int cmd_reset(context const& ctx, task const* task, verb_options const& options)
 namespace {
 
 // One line of the tally per task: its recorded score, or why there is none.
-// Returns the score counted (0 without one).
-int print_tally_row(task const& t, std::optional<task_record> const& r, std::size_t title_width)
+void print_tally_row(task const& t, std::optional<task_record> const& r, std::size_t title_width)
 {
   std::string score = "·";
   std::string note;
-  int counted = 0;
   if (r && r->score) {
     score = std::to_string(*r->score);
-    counted = *r->score;
     if (!r->cap_reason.empty()) note = "capped: " + r->cap_reason;
   } else if (r && r->verdict == "passed") {
     note = "passes; no self-grade yet ('Self-grade: N' in NOTES.md)";
@@ -261,7 +235,6 @@ int print_tally_row(task const& t, std::optional<task_record> const& r, std::siz
   }
   std::printf("  %s %s  %s %s\n", pad(t.id, 10).c_str(), pad(score, 3).c_str(), pad(t.title, title_width).c_str(),
               term::dim(note).c_str());
-  return counted;
 }
 
 } // namespace
@@ -281,12 +254,10 @@ int cmd_tally(context const& ctx, task const*, verb_options const&)
   std::printf("%s\n\n", term::bold("Tally").c_str());
   std::size_t title_width = 0;   // the notes line up after the longest title
   for (auto const& t : ctx.cat.tasks()) title_width = std::max(title_width, t.title.size());
-  int total = 0, tasks = 0, stretch_total = 0, stretches = 0;
-  for (auto const& t : ctx.cat.tasks()) {
-    if (is_stretch_id(t.id)) continue;
-    total += print_tally_row(t, progress.get(t.id), title_width);
-    ++tasks;
-  }
+  auto const sum = tally_of(ctx.cat, progress);
+  int const total = sum.total, tasks = sum.tasks;
+  for (auto const& t : ctx.cat.tasks())
+    if (!is_stretch_id(t.id)) print_tally_row(t, progress.get(t.id), title_width);
   std::printf("\nTotal: %s of %d", term::bold(std::to_string(total)).c_str(), 3 * tasks);
   if (tasks != 20) std::printf(" (this edition has %d of the curriculum's 20 tasks; the bands below are for 60)", tasks);
   std::printf("\n\n");
@@ -297,12 +268,10 @@ int cmd_tally(context const& ctx, task const*, verb_options const&)
     if (here) std::printf("            %s\n", b.next.c_str());
   }
   std::printf("\nAim for more than 50.\n");
-  for (auto const& t : ctx.cat.tasks()) {
-    if (!is_stretch_id(t.id)) continue;
-    if (stretches++ == 0) std::printf("\n%s\n\n", term::bold("Stretch challenges (not part of the total)").c_str());
-    stretch_total += print_tally_row(t, progress.get(t.id), title_width);
-  }
-  if (stretches > 0) std::printf("\nStretch: %d of %d\n", stretch_total, 3 * stretches);
+  if (sum.stretches > 0) std::printf("\n%s\n\n", term::bold("Stretch challenges (not part of the total)").c_str());
+  for (auto const& t : ctx.cat.tasks())
+    if (is_stretch_id(t.id)) print_tally_row(t, progress.get(t.id), title_width);
+  if (sum.stretches > 0) std::printf("\nStretch: %d of %d\n", sum.stretch_total, sum.stretch_max());
   return exit_pass;
 }
 

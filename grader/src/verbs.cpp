@@ -33,6 +33,19 @@ void reveal_flags(CLI::App& c, verb_options& o)
 
 void watch_flags(CLI::App& c, verb_options& o) { c.add_flag("-v,--verbose", o.verbose, "Show every failing test"); }
 
+void serve_flags(CLI::App& c, verb_options& o)
+{
+  c.add_option("--port", o.serve_port, "The port to listen on (default: any free port; the URL says which)");
+  c.add_option("--address", o.serve_address, "The address to listen on: 127.0.0.1 only (anything else is refused)")
+      ->capture_default_str();
+  c.footer("Serves the workbook on http://127.0.0.1:PORT/ and prints the URL with a random token: open it in\n"
+           "a browser on this machine. The map shows every task, your scores and the tally; a task's page\n"
+           "shows its README (the Source trail linked to the Boost headers), the verdict per criterion with\n"
+           "each failure's exchange, hints, the self-grade and the reveal. Save a file of a task whose page you\n"
+           "opened and the page shows \"building…\", then the new verdict. Progress is the same file the\n"
+           "other verbs use. Ctrl-C stops.");
+}
+
 void reset_flags(CLI::App& c, verb_options& o) { c.add_flag("-y,--yes", o.yes, "Do not ask for confirmation"); }
 
 // What selftest and check share.
@@ -123,6 +136,8 @@ constexpr std::array table{
     verb{"watch", "Grade again on every save of the task's files; q quits", takes::one_task, watch_flags, cmd_watch},
     verb{"reset", "Restore the task's original stub (NOTES.md untouched; your version is backed up)",
          takes::one_task, reset_flags, cmd_reset},
+    verb{"serve", "The workbook in your browser on 127.0.0.1: task pages, live verdicts on save, the tally",
+         takes::nothing, serve_flags, cmd_serve},
     verb{"tally", "Your scores, the total, and the rubric's band for it", takes::nothing, no_flags, cmd_tally},
     verb{"selftest", "Prove the workbook sound: builds, references pass, stubs fail, mutants are caught",
          takes::some_tasks, selftest_flags, cmd_selftest},

@@ -44,6 +44,8 @@ struct verb_options {
   scaffold_request new_task;    // new: id, title, difficulty, topic
   mark_options mark;            // mark: submission, format, output
   export_options edition;       // export: destination, released tasks
+  std::string serve_address = "127.0.0.1";   // serve: only loopback is accepted
+  unsigned short serve_port = 0;             // serve: 0 for any free port
 };
 
 enum class takes { nothing, one_task, some_tasks };
@@ -71,5 +73,6 @@ int cmd_check(context const& ctx, task const*, verb_options const& options);
 int cmd_mark(context const& ctx, task const*, verb_options const& options);
 int cmd_new(context const& ctx, task const*, verb_options const& options);
 int cmd_export(context const& ctx, task const*, verb_options const& options);
+int cmd_serve(context const& ctx, task const*, verb_options const& options);
 
 } // namespace grader

@@ -1,9 +1,8 @@
 // `grader watch task-NN`: grade again every time a file of the task is saved.
-// Editors save in different ways (write in place, or write a temporary file
-// and rename it over the original), so the watch is on the directories and
-// reacts to writes, renames and creations of the task's sources.
+// The waiting is save_watch's (watch_loop.hpp), which `grader serve` shares.
 #include "verbs.hpp"
 #include "terminal.hpp"
+#include "watch_loop.hpp"
 
 #include <workbook/process.hpp>
 
@@ -11,10 +10,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <system_error>
 
-#include <poll.h>
-#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <termios.h>
 #include <unistd.h>
@@ -50,54 +49,21 @@ private:
 };
 
 
-bool relevant(std::string const& name)
-{
-  if (name.empty() || name[0] == '.' || name.back() == '~') return false;  // editor temporaries
-  auto const ext = fs::path(name).extension();
-  return ext == ".cpp" || ext == ".hpp" || ext == ".h" || name == "NOTES.md" || name == "task.cmake";
-}
-
 enum class wake { saved, quit };
-
-// Reads the inotify events of one save; true if a relevant file changed.
-// Editors write a file in a burst of events: wait briefly for the rest.
-bool read_save(int inotify)
-{
-  bool changed = false;
-  alignas(inotify_event) char buf[8192];
-  for (int settle = 0;; ++settle) {
-    ssize_t const n = ::read(inotify, buf, sizeof buf);
-    if (n > 0) {
-      for (char* p = buf; p < buf + n;) {
-        auto const* e = reinterpret_cast<inotify_event*>(p);
-        if (e->len && relevant(e->name)) changed = true;
-        p += sizeof(inotify_event) + e->len;
-      }
-      continue;
-    }
-    pollfd more{inotify, POLLIN, 0};
-    if (settle > 20 || ::poll(&more, 1, 150) <= 0) return changed;
-  }
-}
 
 // Waits for a save of a task file, a 'q' on stdin, or SIGINT/SIGTERM. Without
 // a terminal stdin may end: then only a signal quits.
-wake wait_for_save(int inotify, int signal_fd, bool& stdin_open)
+wake wait_for_save(save_watch& watch, int signal_fd, bool& stdin_open)
 {
   for (;;) {
-    pollfd fds[3] = {{inotify, POLLIN, 0}, {signal_fd, POLLIN, 0}, {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
-    if (::poll(fds, 3, -1) < 0) {
-      if (errno == EINTR) continue;
-      return wake::quit;
-    }
-    if (fds[1].revents & POLLIN) return wake::quit;
-    if (fds[2].revents & (POLLIN | POLLHUP)) {
-      char c = 0;
-      ssize_t const n = ::read(STDIN_FILENO, &c, 1);
-      if (n <= 0) stdin_open = false;
-      else if (c == 'q' || c == 'Q') return wake::quit;
-    }
-    if ((fds[0].revents & POLLIN) && read_save(inotify)) return wake::saved;
+    int const others[] = {signal_fd, stdin_open ? STDIN_FILENO : -1};
+    auto const event = watch.wait(others);
+    if (std::holds_alternative<save_watch::saved>(event)) return wake::saved;
+    if (std::get<save_watch::woken>(event).index == 0) return wake::quit;
+    char c = 0;
+    ssize_t const n = ::read(STDIN_FILENO, &c, 1);
+    if (n <= 0) stdin_open = false;
+    else if (c == 'q' || c == 'Q') return wake::quit;
   }
 }
 
@@ -106,14 +72,14 @@ wake wait_for_save(int inotify, int signal_fd, bool& stdin_open)
 int cmd_watch(context const& ctx, task const* task, verb_options const& options)
 {
   auto const& t = *task;
-  workbook::unique_fd inotify(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-  if (inotify.get() < 0) {
-    std::fprintf(stderr, "grader: cannot watch files (inotify: %s)\n", std::strerror(errno));
+  std::optional<save_watch> watch;
+  try {
+    watch.emplace();
+  } catch (std::system_error const& e) {
+    std::fprintf(stderr, "grader: %s\n", e.what());
     return exit_usage;
   }
-  uint32_t const mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM;
-  for (auto const& dir : {t.exercise_dir, t.exercise_dir / "test"})
-    if (fs::is_directory(dir)) ::inotify_add_watch(inotify.get(), dir.c_str(), mask);
+  watch->add(t);
 
   // Ctrl-C and SIGTERM end the watch through the loop, so the terminal is
   // restored by raw_keys' destructor.
@@ -141,7 +107,7 @@ int cmd_watch(context const& ctx, task const* task, verb_options const& options)
                                 .c_str());
       std::fflush(stdout);
 
-      if (wait_for_save(inotify.get(), signal_fd.get(), stdin_open) == wake::quit) break;
+      if (wait_for_save(*watch, signal_fd.get(), stdin_open) == wake::quit) break;
     }
   }
   ::sigprocmask(SIG_SETMASK, &previous, nullptr);

@@ -1,4 +1,5 @@
 #include "build.hpp"
+#include "files.hpp"
 #include "terminal.hpp"
 #include "text.hpp"
 
@@ -8,11 +9,6 @@
 
 #include <fstream>
 #include <regex>
-
-#include <cerrno>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 namespace grader {
 
@@ -97,33 +93,6 @@ std::string relative_to(std::string text, fs::path const& root)
   return text;
 }
 
-// One build at a time per build directory: Ninja does not lock its own
-// state, and a `grader watch` in one terminal may meet a `grader task-NN` (or
-// a second watch) in another. Held from configure to the end of the build;
-// released when the process ends, however it ends.
-class build_lock {
-public:
-  explicit build_lock(fs::path const& build_dir)
-  {
-    std::error_code ec;
-    fs::create_directories(build_dir, ec);
-    fd_ = ::open((build_dir / ".grader-build.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) return;  // an unwritable build directory fails at the build itself, with CMake's words
-    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
-    term::progress("waiting for another grader's build in " + build_dir.filename().string() + " to finish…");
-    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {}
-  }
-  ~build_lock()
-  {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  build_lock(build_lock const&) = delete;
-  build_lock& operator=(build_lock const&) = delete;
-
-private:
-  int fd_ = -1;
-};
-
 } // namespace
 
 build_result configure(build_settings const& s)
@@ -146,7 +115,13 @@ build_result configure(build_settings const& s)
 build_result build(build_settings const& s, std::vector<std::string> const& targets,
                    std::string const& label)
 {
-  build_lock const lock(s.build_dir);
+  // One build at a time per build directory: Ninja does not lock its own
+  // state, and a `grader watch` in one terminal may meet a `grader task-NN`
+  // (or a second watch, or `grader serve`) in another. Held from configure
+  // to the end of the build.
+  file_lock const lock(s.build_dir / ".grader-build.lock", [&] {
+    term::progress("waiting for another grader's build in " + s.build_dir.filename().string() + " to finish…");
+  });
   build_result r = configure(s);
   if (!r.ok) return r;
   std::vector<std::string> argv{"cmake", "--build", s.build_dir.string()};

@@ -6,6 +6,11 @@
 #include <fstream>
 #include <iterator>
 
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 namespace grader {
 
 std::optional<std::string> read_file(std::filesystem::path const& p)
@@ -41,6 +46,21 @@ std::string sha256_of_file(std::filesystem::path const& p)
   std::string hex;
   for (unsigned int i = 0; i < size; ++i) hex += fmt::format("{:02x}", digest[i]);
   return hex;
+}
+
+file_lock::file_lock(std::filesystem::path const& lock_file, std::function<void()> const& on_wait)
+{
+  std::error_code ec;
+  std::filesystem::create_directories(lock_file.parent_path(), ec);
+  fd_ = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0 || ::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
+  if (on_wait) on_wait();
+  while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {}
+}
+
+file_lock::~file_lock()
+{
+  if (fd_ >= 0) ::close(fd_);
 }
 
 } // namespace grader

@@ -41,23 +41,6 @@ bool run_at_all(verdict const& v) { return v.result == verdict::outcome::graded;
 
 int criterion_number(std::string const& id) { return std::atoi(id.c_str() + 2); }  // "AC12" -> 12
 
-std::string xml_escaped(std::string_view s)
-{
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    default:
-      // XML 1.0 admits no other control character, not even escaped.
-      if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') out += "?";
-      else out += c;
-    }
-  }
-  return out;
-}
 
 std::string exercism(marking const& m)
 {
@@ -123,14 +106,14 @@ std::string gradescope(marking const& m)
 std::string junit_case(verdict const& v, criterion_verdict const& cv, case_result const& c)
 {
   std::string file = c.failures.empty() ? "" : c.failures.front().file;
-  std::string out = fmt::format(R"(    <testcase classname="{}.{}" name="{}"{} time="{:.3f}")", v.task, cv.what.id, xml_escaped(c.name),
-                                file.empty() ? "" : fmt::format(R"( file="{}")", xml_escaped(file)), c.seconds);
+  std::string out = fmt::format(R"(    <testcase classname="{}.{}" name="{}"{} time="{:.3f}")", v.task, cv.what.id, markup_escaped(c.name),
+                                file.empty() ? "" : fmt::format(R"( file="{}")", markup_escaped(file)), c.seconds);
   if (c.status == case_status::passed) return out + "/>\n";
   if (c.status == case_status::unavailable || c.status == case_status::skipped || c.status == case_status::not_run)
-    return out + fmt::format(">\n      <skipped message=\"{}\"/>\n    </testcase>\n", xml_escaped(describe(c)));
+    return out + fmt::format(">\n      <skipped message=\"{}\"/>\n    </testcase>\n", markup_escaped(describe(c)));
   char const* kind = c.status == case_status::failed ? "failure" : "error";
-  return out + fmt::format(">\n      <{} message=\"{}\">{}</{}>\n    </testcase>\n", kind, xml_escaped(describe(c)),
-                           xml_escaped(bounded_output(case_output(c), 16000)), kind);
+  return out + fmt::format(">\n      <{} message=\"{}\">{}</{}>\n    </testcase>\n", kind, markup_escaped(describe(c)),
+                           markup_escaped(bounded_output(case_output(c), 16000)), kind);
 }
 
 std::string junit(marking const& m)
@@ -150,7 +133,7 @@ std::string junit(marking const& m)
     if (!run_at_all(v)) {  // nothing ran: one error case carries why
       ++tests, ++errors;
       body += fmt::format("    <testcase classname=\"{}\" name=\"build\">\n      <error message=\"{}\">{}</error>\n    </testcase>\n",
-                          v.task, xml_escaped(outcome_word(v.result)), xml_escaped(v.detail));
+                          v.task, markup_escaped(outcome_word(v.result)), markup_escaped(v.detail));
     }
     out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\">\n{}  </testsuite>\n",
                        v.task, tests, failures, errors, skipped, v.build_seconds + v.run_seconds, body);

@@ -12,7 +12,6 @@
 
 #include <cerrno>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 namespace grader {
@@ -67,28 +66,6 @@ nlohmann::json json_of(task_record const& r)
   if (!r.hints_shown.empty()) j["hints_shown"] = r.hints_shown;
   return j;
 }
-
-// Serialises read-modify-write cycles of the progress file between threads
-// and processes. A lock file beside it rather than the file itself, which
-// rename() replaces. Released when it goes, or when the process dies.
-class progress_lock {
-public:
-  explicit progress_lock(fs::path const& state_dir)
-  {
-    std::error_code ec;
-    fs::create_directories(state_dir, ec);
-    fd_ = ::open((state_dir / "progress.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot lock the progress file");
-    while (::flock(fd_, LOCK_EX) != 0)
-      if (errno != EINTR) break;   // a lock refused (NFS without locks): go on unserialised
-  }
-  ~progress_lock() { ::close(fd_); }
-  progress_lock(progress_lock const&) = delete;
-  progress_lock& operator=(progress_lock const&) = delete;
-
-private:
-  int fd_ = -1;
-};
 
 } // namespace
 
@@ -203,7 +180,9 @@ void save_progress(progress_store const& store)
 task_record update_record(fs::path const& state_dir, std::string const& task,
                           std::function<bool(task_record&)> const& change)
 {
-  progress_lock const lock(state_dir);
+  // Serialises read-modify-write cycles between threads and processes; a
+  // lock file beside the progress file, which rename() replaces.
+  file_lock const lock(state_dir / "progress.lock");
   auto store = open_progress(state_dir);
   task_record r = store.get(task).value_or(task_record{});
   if (!change(r)) return store.get(task).value_or(task_record{});

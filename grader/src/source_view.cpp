@@ -32,12 +32,12 @@ std::string source_page(std::string_view relative, std::string const& text)
   std::string body = fmt::format("<header class=\"bar\"><a href=\"/\">workbook</a> · <code>{}</code> "
                                  "<span class=\"dim\">(Boost 1.81, installed; read-only)</span></header>\n"
                                  "<pre class=\"source\">",
-                                 escape(relative));
+                                 markup_escaped(relative));
   int n = 0;
   for (auto const& line : split_lines(text)) {
     ++n;
     body += fmt::format("<span class=\"line\" id=\"L{0}\"><a class=\"ln\" href=\"#L{0}\">{0}</a>{1}\n</span>", n,
-                        escape(line));
+                        markup_escaped(line));
   }
   body += "</pre>";
   return page(std::string(relative), body);

@@ -21,6 +21,11 @@ std::string pad(std::string_view s, std::size_t width);
 // Catch2 tags as Catch2 compares them: "[AC1]", "AC1" and "ac1" are the same tag.
 bool same_tag(std::string_view a, std::string_view b);
 
+// Text made safe inside HTML or XML, between tags or in a quoted attribute:
+// & < > " ' escaped, and the control characters XML 1.0 admits nowhere (even
+// escaped) replaced by '?'.
+std::string markup_escaped(std::string_view s);
+
 // The last `n` lines of text.
 std::string last_lines(std::string_view text, std::size_t n);
 

@@ -2,28 +2,11 @@
 
 namespace grader::web {
 
-std::string escape(std::string_view text)
-{
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    case '\'': out += "&#39;"; break;
-    default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string page(std::string_view title, std::string_view body, std::string_view body_attributes)
 {
   std::string out = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
-  out += escape(title);
+  out += markup_escaped(title);
   out += "</title>\n<link rel=\"stylesheet\" href=\"/static/style.css\">\n"
          "<script src=\"/static/live.js\" defer></script>\n</head>\n<body";
   if (!body_attributes.empty()) out.append(" ").append(body_attributes);

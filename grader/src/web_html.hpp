@@ -1,14 +1,14 @@
-// HTML for the web workbook: the one escaping function every page's text
-// and attributes go through, and the shell every page shares.
+// HTML for the web workbook: the shell every page shares. Every page's text
+// and attributes go through one escaping function, markup_escaped
+// (text.hpp), which grader mark's JUnit XML uses too.
 #pragma once
+
+#include "text.hpp"
 
 #include <string>
 #include <string_view>
 
 namespace grader::web {
-
-// & < > " ' as entities: safe in text and in a quoted attribute.
-std::string escape(std::string_view text);
 
 // A whole page: the stylesheet, the title (escaped here) and `body` (HTML,
 // already escaped by whoever built it). `body_attributes` go on <body>.

@@ -34,7 +34,7 @@ std::string message_page(std::string_view title, std::string_view text)
 {
   return page(title, fmt::format("<header class=\"bar\"><a href=\"/\">workbook</a></header>\n<main class=\"narrow\">"
                                  "<h1>{}</h1>\n<p>{}</p></main>",
-                                 escape(title), escape(text)));
+                                 markup_escaped(title), markup_escaped(text)));
 }
 
 // ------------------------------------------------------------------ the map
@@ -54,8 +54,8 @@ std::string task_row(task const& t, std::optional<task_record> const& r)
   std::string const score = r && r->score ? std::to_string(*r->score) : "·";
   return fmt::format("<tr class=\"task\"><td>{}</td><td><a href=\"/task/{}\">{}</a></td><td>{}</td>"
                      "<td class=\"level {}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
-                     status_mark(r), escape(t.id), escape(t.id), escape(t.title), escape(t.difficulty),
-                     escape(t.difficulty), tests, score);
+                     status_mark(r), markup_escaped(t.id), markup_escaped(t.id), markup_escaped(t.title), markup_escaped(t.difficulty),
+                     markup_escaped(t.difficulty), tests, score);
 }
 
 // The total as a marker on a bar whose segments are the rubric's bands.
@@ -66,7 +66,7 @@ std::string tally_bar(rubric const& rub, int total)
   for (auto const& b : rub.bands) {
     bool const here = total >= b.low && total <= b.high;
     segments += fmt::format("<div class=\"band{}\" style=\"flex: {}\" title=\"{}\"><span>{}–{}</span></div>",
-                            here ? " here" : "", b.high - b.low + 1, escape(b.standing), b.low, b.high);
+                            here ? " here" : "", b.high - b.low + 1, markup_escaped(b.standing), b.low, b.high);
   }
   double const at = scale > 0 ? 100.0 * std::clamp(total, 0, scale) / scale : 0;
   return fmt::format("<div class=\"tally-bar\" role=\"img\" aria-label=\"{} of {}\">{}"
@@ -80,7 +80,7 @@ std::string tally_section(catalog const& cat, progress_store const& progress, ru
   std::string out = fmt::format("<section id=\"tally\"><h2>Tally: <strong>{}</strong> of {}</h2>\n", sum.total, sum.max());
   out += tally_bar(rub, sum.total);
   if (auto const* band = band_for(rub, sum.total))
-    out += fmt::format("<p><strong>{}</strong> {}</p>\n", escape(band->standing), escape(band->next));
+    out += fmt::format("<p><strong>{}</strong> {}</p>\n", markup_escaped(band->standing), markup_escaped(band->next));
   out += "<p class=\"dim\">Aim for more than 50.";
   if (sum.stretches > 0) out += fmt::format(" Stretch challenges: {} of {} (not part of the total).", sum.stretch_total, sum.stretch_max());
   out += "</p>";
@@ -88,7 +88,7 @@ std::string tally_section(catalog const& cat, progress_store const& progress, ru
   if (!next.empty())
     out += fmt::format("<p class=\"next\">Next: <a href=\"/task/{0}\">{0}</a> (read its README, edit its stub, "
                        "save: the page grades it).</p>",
-                       escape(next));
+                       markup_escaped(next));
   else if (!cat.tasks().empty())
     out += "<p class=\"next\">Every task passes.</p>";
   return out + "</section>\n";
@@ -141,11 +141,11 @@ std::string exchange_table(std::string const& transcript)
 {
   std::string out = "<table class=\"exchange\"><thead><tr><th></th><th>sent</th><th>received</th></tr></thead><tbody>\n";
   for (auto const& r : exchange_rows(transcript)) {
-    std::string const text = "<pre>" + escape(r.text) + "</pre>";
+    std::string const text = "<pre>" + markup_escaped(r.text) + "</pre>";
     if (r.what == exchange_row::kind::note)
-      out += fmt::format("<tr class=\"note\"><td>{}</td><td colspan=\"2\">{}</td></tr>\n", escape(r.side), text);
+      out += fmt::format("<tr class=\"note\"><td>{}</td><td colspan=\"2\">{}</td></tr>\n", markup_escaped(r.side), text);
     else
-      out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n", escape(r.side),
+      out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n", markup_escaped(r.side),
                          r.what == exchange_row::kind::sent ? text : "", r.what == exchange_row::kind::received ? text : "");
   }
   return out + "</tbody></table>\n";

@@ -46,3 +46,11 @@ TEST_CASE("tags compare as Catch2 compares them", "[text]")
   CHECK_FALSE(same_tag("AC1", "AC10"));
   CHECK_FALSE(same_tag("[AC1]", "AC2"));
 }
+
+TEST_CASE("markup escaping holds in HTML and XML text and quoted attributes", "[text]")
+{
+  CHECK(markup_escaped(R"(<a href="x">'&'</a>)") == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  CHECK(markup_escaped("line\n\ttab\r") == "line\n\ttab\r");
+  CHECK(markup_escaped(std::string("bell\a nul\0 esc\x1b", 15)) == "bell? nul? esc?");
+  CHECK(markup_escaped("µ · ✓") == "µ · ✓");   // UTF-8 passes through
+}

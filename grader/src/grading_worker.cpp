@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <system_error>
 
 #include <sys/eventfd.h>
@@ -94,9 +95,19 @@ void grading_worker::grade_now(std::string const& id)
 {
   task const& t = *ctx_.cat.find(id);
   boost::asio::post(io_, [news = news_, id] { news.building(id); });
-  keep_pristine_copy(ctx_.paths, t);
-  verdict v = grader::grade(ctx_.paths, t, "stub");
-  if (v.result != verdict::outcome::workbook_broken) record_run(ctx_.paths, t, v, false);
+  verdict v;
+  try {
+    keep_pristine_copy(ctx_.paths, t);
+    v = grader::grade(ctx_.paths, t, "stub");
+    if (v.result != verdict::outcome::workbook_broken) record_run(ctx_.paths, t, v, false);
+  } catch (std::exception const& e) {
+    // A disk that refuses the progress file, a build directory gone: the page
+    // says so, and the worker lives on for the next save.
+    v = verdict{};
+    v.task = t.id;
+    v.result = verdict::outcome::workbook_broken;
+    v.detail = std::string("grading stopped: ") + e.what() + "\n";
+  }
   auto const sc = score_of(v);
   std::printf("%s: %d of %d criteria pass (%s; built in %.1f s, ran in %.1f s)\n", id.c_str(), sc.criteria_passed,
               sc.criteria_total, outcome_word(v.result), v.build_seconds, v.run_seconds);

@@ -5,6 +5,7 @@
 #include <boost/asio/write.hpp>
 
 #include <deque>
+#include <exception>
 
 namespace grader::web {
 
@@ -109,16 +110,29 @@ void live_events::graded(std::string const& task, verdict v)
   auto& s = state_[task];
   s.building = false;
   s.latest = std::move(v);
-  publish(task, sse_event("verdict", render_(task)));
+  publish(task, sse_event("verdict", rendered(task)));
 }
 
 void live_events::subscribe(std::string const& task, beast::tcp_stream stream)
 {
   auto s = std::make_shared<event_stream>(std::move(stream));
-  s->start(sse_event("verdict", render_(task)));
+  s->start(sse_event("verdict", rendered(task)));
   auto& list = streams_[task];
   std::erase_if(list, [](auto const& w) { return w.expired(); });
   list.push_back(s);
+}
+
+// The section as render_ draws it; if that throws (the progress file
+// unreadable), a section that says so, rather than an exception out of the
+// io_context's thread.
+std::string live_events::rendered(std::string const& task) const
+{
+  try {
+    return render_(task);
+  } catch (std::exception const& e) {
+    return "<section id=\"verdict\" data-state=\"error\"><h2>Verdict</h2><p class=\"fail\">" +
+           markup_escaped(e.what()) + "</p></section>";
+  }
 }
 
 void live_events::publish(std::string const& task, std::string const& event)

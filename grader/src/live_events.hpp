@@ -41,6 +41,7 @@ public:
 
 private:
   void publish(std::string const& task, std::string const& event);
+  std::string rendered(std::string const& task) const;
 
   std::function<std::string(std::string const&)> render_;
   std::map<std::string, live_verdict> state_;

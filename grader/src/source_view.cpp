@@ -43,21 +43,51 @@ std::string source_page(std::string_view relative, std::string const& text)
   return page(std::string(relative), body);
 }
 
-int line_of(std::string const& text, std::string_view symbol)
+namespace {
+
+// The first line of code that `pattern` matches, looking past comments
+// (Beast's /** ... */ blocks have no leading '*'), preprocessor lines and
+// string literals; 0 when none does.
+int first_code_line(std::string const& text, std::regex const& pattern)
 {
-  static std::regex const ident(R"([A-Za-z_][A-Za-z0-9_]*)");
-  std::string const s(symbol);
-  std::smatch m;
-  if (!std::regex_search(s, m, ident)) return 0;
-  std::regex const word("\\b" + m.str() + "\\b");
+  static std::regex const literal(R"("([^"\\]|\\.)*")");
+  bool in_comment = false;
   int n = 0;
   for (auto const& line : split_lines(text)) {
     ++n;
-    std::string const code = trim(line);
-    if (code.starts_with("//") || code.starts_with("*") || code.starts_with("/*") || code.starts_with("#")) continue;
-    if (std::regex_search(line, word)) return n;
+    std::string code = line;
+    if (in_comment) {
+      std::size_t const end = code.find("*/");
+      if (end == std::string::npos) continue;
+      code.erase(0, end + 2);
+      in_comment = false;
+    }
+    code = std::regex_replace(code, literal, "\"\"");
+    std::size_t const line_comment = code.find("//"), open = code.find("/*");
+    if (open < line_comment) in_comment = code.find("*/", open + 2) == std::string::npos;
+    if (std::size_t const cut = std::min(open, line_comment); cut != std::string::npos) code.resize(cut);
+    if (trim(code).starts_with("#")) continue;
+    if (std::regex_search(code, pattern)) return n;
   }
   return 0;
+}
+
+} // namespace
+
+int line_of(std::string const& text, std::string_view symbol)
+{
+  // "basic_parser::put", "async_accept(executor, handler)", "transfer_op"
+  static std::regex const name(R"(^([A-Za-z_]\w*)(::([A-Za-z_]\w*))?)");
+  std::string const s(trim(symbol));
+  std::smatch m;
+  if (!std::regex_search(s, m, name)) return 0;
+  if (m[3].matched) {
+    // A member: its definition, in Beast's style the name opening a line
+    // ("put(net::const_buffer ..."), or written qualified ("basic_parser<...>::put(").
+    std::regex const definition("^\\s*" + m.str(3) + "\\s*\\(|\\b" + m.str(1) + "(<[^>]*>)?::\\s*" + m.str(3) + "\\s*\\(");
+    if (int const line = first_code_line(text, definition)) return line;
+  }
+  return first_code_line(text, std::regex("\\b" + m.str(1) + "\\b"));
 }
 
 std::string link_source_trail(std::string const& markdown, fs::path const& include_dir)

@@ -23,8 +23,10 @@ std::optional<std::filesystem::path> resolve_header(std::filesystem::path const&
 // The header's text, a numbered line each with an anchor (#L120).
 std::string source_page(std::string_view relative, std::string const& text);
 
-// The line a Source trail entry points at: the first line naming `symbol`
-// in code (not a comment, not an #include); 0 when there is none.
+// The line a Source trail entry points at: for `class::member`, the
+// member's definition if the file holds one; otherwise the first line of
+// code (not a comment, not an #include) naming the symbol's first name; 0
+// when there is none.
 int line_of(std::string const& text, std::string_view symbol);
 
 // The task README's Source trail with every `boost/...` file it names

@@ -3,6 +3,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include <cstdio>
+#include <exception>
 #include <optional>
 
 namespace grader::web {
@@ -50,9 +52,26 @@ private:
                         std::string(req[http::field::host]), std::string(req[http::field::origin]),
                         std::string(req[http::field::cookie]), std::string(req[http::field::content_type]),
                         req.body()};
-    web_response response = routes_.handle(request);
+    web_response response = answer(request);
     if (!response.event_stream.empty()) return events_.subscribe(response.event_stream, std::move(stream_));
     write(std::move(response), req.version(), req.keep_alive());
+  }
+
+  // A route that throws (a file that cannot be read, a bug) costs this one
+  // request a 500 saying what went wrong, never the server.
+  web_response answer(web_request const& request)
+  {
+    try {
+      return routes_.handle(request);
+    } catch (std::exception const& e) {
+      web_response r;
+      r.status = 500;
+      r.content_type = "text/plain; charset=utf-8";
+      r.body = std::string("grader serve could not answer this request: ") + e.what() + "\n";
+      std::string const path = request.target.substr(0, request.target.find('?'));   // not the token
+      std::fprintf(stderr, "grader serve: %s %s: %s\n", request.method.c_str(), path.c_str(), e.what());
+      return r;
+    }
   }
 
   // Beast's parser said no: the request line, a header or the body broke a

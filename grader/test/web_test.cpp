@@ -2,7 +2,9 @@
 // the paths it will read (a Boost header, nothing else), task ids taken from
 // the catalog, the pages rendered from a temporary progress file, and the
 // progress file's lock under concurrent writers.
+#include "files.hpp"
 #include "source_view.hpp"
+#include "text.hpp"
 #include "student_actions.hpp"
 #include "web_html.hpp"
 #include "web_pages.hpp"
@@ -304,6 +306,14 @@ TEST_CASE("the Source trail links each Boost file at its symbol's line", "[web][
   auto const linked = link_source_trail(md, system_include_dir);
   CHECK(linked.find("[`boost/asio/write.hpp`](/source/boost/asio/write.hpp#L") != std::string::npos);
   CHECK(linked.find("- `boost/nope.hpp` · y") != std::string::npos);
+  // A member lands on its definition, not on the class's first mention.
+  auto const ipp = read_file_or_empty(system_include_dir / "boost/beast/http/impl/basic_parser.ipp");
+  int const put = line_of(ipp, "basic_parser::put");
+  REQUIRE(put > 0);
+  CHECK(trim(split_lines(ipp)[static_cast<std::size_t>(put - 1)]).starts_with("put("));
+  CHECK(line_of(ipp, "basic_parser::no_such_member") == line_of(ipp, "basic_parser"));
+  CHECK(line_of("// only a comment\nint x;\n", "missing") == 0);
+  CHECK(line_of("/** doc naming f\n    f() again\n*/\nchar const* s = \"f\"; // f /* f\nvoid f();\n", "f") == 5);
   CHECK(render_markdown("<script>x</script>").find("<script>") == std::string::npos);
 }
 

@@ -16,3 +16,11 @@ function spread(list, fmt,   m) {
   m = median(list)
   return sprintf(fmt " (" fmt "–" fmt ")", m, lo, hi)
 }
+
+# wrk_ms(v): one of wrk's latencies ("812.00us", "1.21ms", "2.00s") in ms.
+function wrk_ms(v) {
+  if (v ~ /us$/) return v / 1000
+  if (v ~ /ms$/) return v + 0
+  if (v ~ /s$/) return v * 1000
+  return v
+}

@@ -43,9 +43,8 @@ start() {
 
 # load CONNECTIONS SECONDS: wrk from core 1; prints "requests/s p99-ms".
 load() {
-  taskset -c 1 wrk -t1 -c"$1" -d"$2s" --latency "http://127.0.0.1:$port/" | awk '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    /^ +99%/ { p99 = ms($2) } /^Requests\/sec:/ { rps = $2 }
+  taskset -c 1 wrk -t1 -c"$1" -d"$2s" --latency "http://127.0.0.1:$port/" | bench_awk '
+    /^ +99%/ { p99 = wrk_ms($2) } /^Requests\/sec:/ { rps = $2 }
     /Non-2xx|Socket errors/ { bad = bad $0 " " }
     END { if (bad != "") print "run.sh: " bad > "/dev/stderr"; printf "%.0f %.2f\n", rps, p99 }'
 }

@@ -57,9 +57,8 @@ measure() {
   hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
   kill -TERM "$pid"
   wait "$pid" || true
-  awk -v name="$name" -v round="$round" -v hwm_kb="$hwm" '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+  bench_awk -v name="$name" -v round="$round" -v hwm_kb="$hwm" '
+    /^ +50%/ { p50 = wrk_ms($2) } /^ +99%/ { p99 = wrk_ms($2) }
     /^Requests\/sec:/ { rps = $2 }
     /Socket errors:/ { gsub(/,/, ""); errors = $4 + $6 + $8 + $10 }
     /Non-2xx or 3xx responses:/ { non2xx = $5 }
